@@ -1,0 +1,208 @@
+/* client_conn.c: see client_conn.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "client_conn.h"
+#include "errno_name.h"
+#include "fileio.h"
+#include "line_buffer.h"
+#include "macro.h"
+#include "sentry/sentry.h"
+
+struct client_conn {
+    int fd;
+    uint64_t next_id;
+    struct line_buffer in;
+    json_tokener *tok;
+    client_stream_cb stream_cb;
+    void *stream_userdata;
+};
+
+int client_conn_open(const char *path, struct client_conn **ret)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    _cleanup_close_ int fd = -EBADF;
+    struct client_conn *c;
+
+    if (!path)
+        path = getenv(SENTRY_ENV_SOCKET);
+    if (isempty(path))
+        path = SENTRY_SOCKET_DEFAULT;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        return -errno;
+
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->tok = json_tokener_new_ex(32);
+    if (!c->tok) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->fd = TAKE_FD(fd);
+    c->next_id = 1;
+    line_buffer_init(&c->in, SENTRY_LINE_MAX);
+    *ret = c;
+    return 0;
+}
+
+struct client_conn *client_conn_free(struct client_conn *c)
+{
+    if (!c)
+        return NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    line_buffer_done(&c->in);
+    json_tokener_free(c->tok);
+    free(c);
+    return NULL;
+}
+
+int client_conn_fd(const struct client_conn *c)
+{
+    return c->fd;
+}
+
+int client_conn_set_timeout(struct client_conn *c, usec_t timeout)
+{
+    struct timeval tv = {.tv_sec = (time_t) (timeout / USEC_PER_SEC),
+                         .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC)};
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+        setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+        return -errno;
+    return 0;
+}
+
+void client_conn_set_stream_cb(struct client_conn *c, client_stream_cb cb, void *userdata)
+{
+    c->stream_cb = cb;
+    c->stream_userdata = userdata;
+}
+
+int client_conn_send(struct client_conn *c, json_object *msg)
+{
+    size_t len;
+    const char *s = json_object_to_json_string_length(
+        msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    _cleanup_free_ char *line = NULL;
+
+    if (!s)
+        return -ENOMEM;
+    if (len > SENTRY_LINE_MAX)
+        return -EMSGSIZE;
+    line = malloc(len + 1);
+    if (!line)
+        return -ENOMEM;
+    memcpy(line, s, len);
+    line[len] = '\n';
+    return write_all(c->fd, line, len + 1);
+}
+
+int client_conn_read(struct client_conn *c, json_object **ret)
+{
+    for (;;) {
+        char *line;
+        size_t len;
+        int r = line_buffer_next(&c->in, &line, &len);
+        if (r == -EMSGSIZE)
+            return -EPROTO;
+        if (r > 0) {
+            json_tokener_reset(c->tok);
+            json_object *o = json_tokener_parse_ex(c->tok, line, (int) len);
+            if (!o || json_tokener_get_error(c->tok) != json_tokener_success ||
+                !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EPROTO;
+            }
+            *ret = o;
+            return 0;
+        }
+        ssize_t n = line_buffer_fill(&c->in, c->fd);
+        if (n == 0)
+            return -EPIPE;
+        if (n == -EINTR)
+            continue;
+        if (n < 0)
+            return n == -EAGAIN ? -ETIMEDOUT : (int) n;
+    }
+}
+
+/* Reply {"id":N,"ok":bool,"result":...,"error":{"code":"EPERM","message":"..."}}. */
+static int client_conn_parse_reply(json_object *reply, json_object **ret_result, char **ret_message)
+{
+    json_object *ok, *v;
+
+    if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_is_type(ok, json_type_boolean))
+        return -EPROTO;
+    if (json_object_get_boolean(ok)) {
+        if (ret_result) {
+            *ret_result =
+                json_object_object_get_ex(reply, "result", &v) ? json_object_get(v) : NULL;
+        }
+        return 0;
+    }
+    json_object *err = NULL, *code = NULL, *msg = NULL;
+    if (!json_object_object_get_ex(reply, "error", &err) ||
+        !json_object_is_type(err, json_type_object))
+        return -EPROTO;
+    json_object_object_get_ex(err, "code", &code);
+    json_object_object_get_ex(err, "message", &msg);
+    if (ret_message && msg)
+        *ret_message = strdup(json_object_get_string(msg));
+    int e = errno_from_name(code ? json_object_get_string(code) : NULL);
+    return e > 0 ? -e : -EREMOTEIO;
+}
+
+int client_conn_call(struct client_conn *c, const char *verb, json_object *args,
+                     json_object **ret_result, char **ret_message)
+{
+    json_object *req = json_object_new_object();
+    uint64_t id = c->next_id++;
+    int r;
+
+    if (ret_result)
+        *ret_result = NULL;
+    if (ret_message)
+        *ret_message = NULL;
+    if (!req)
+        return -ENOMEM;
+    json_object_object_add(req, "id", json_object_new_uint64(id));
+    json_object_object_add(req, "verb", json_object_new_string(verb));
+    if (args) {
+        json_object_object_foreach(args, k, v)
+        {
+            json_object_object_add(req, k, json_object_get(v));
+        }
+    }
+    r = client_conn_send(c, req);
+    json_object_put(req);
+    if (r < 0)
+        return r;
+
+    for (;;) {
+        json_object *msg = NULL, *rid;
+        r = client_conn_read(c, &msg);
+        if (r < 0)
+            return r;
+        if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
+            json_object_get_uint64(rid) == id) {
+            r = client_conn_parse_reply(msg, ret_result, ret_message);
+            json_object_put(msg);
+            return r;
+        }
+        if (c->stream_cb)
+            c->stream_cb(msg, c->stream_userdata);
+        json_object_put(msg);
+    }
+}

@@ -1,0 +1,20 @@
+/* fileio.h: reading small files safely and replacing files atomically. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Reads a whole regular file of at most `max` bytes, NUL-terminated. Symlinks are refused
+ * (-ELOOP), non-regular files too (-EBADFD), bigger files give -EFBIG. st may be NULL. */
+int read_file_bounded(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+                      struct stat *st);
+/* Writes data to a temporary file beside path and renames it over path. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* mkdir -p with the given mode for the directories it creates. */
+int mkdir_parents(const char *path, mode_t mode);
+/* Writes all of buf (retrying on EINTR and short writes on a blocking fd). */
+int write_all(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes from a blocking fd; -EPIPE at EOF before len. */
+int read_exact(int fd, void *buf, size_t len);
+int fd_set_nonblock(int fd, int nonblock);

@@ -1,0 +1,115 @@
+/* register_xalarm.h: the sysSentry libxalarm C API, provided by libsentry.
+ *
+ * Programs written for sysSentry's libxalarm build unchanged against this header and link with
+ * -lsentry (a libxalarm.so compatibility name is installed too). The record layout, constants,
+ * return values and printed messages are those of the reference; where sentry behaves
+ * differently it is listed in docs/compat.md. Alarms travel over sentryd's xalarm-compatible
+ * sockets; report_result() travels over the native socket. */
+#ifndef __REGISTER_XALARM_H
+#define __REGISTER_XALARM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ALARM_INFO_MAX_PARAS_LEN 8192
+#define MAX_STRERROR_SIZE        1024
+#define MAX_ALARM_TYEPS          1024
+#define MIN_ALARM_ID             1001
+#define MAX_ALARM_ID             1128
+#define BYTE_TO_BITS             8
+#define MEMORY_ALARM_ID          1001
+#define ALARM_REBOOT_EVENT       1003
+#define ALARM_REBOOT_ACK_EVENT   1004
+
+#define MINOR_ALM    1
+#define MAJOR_ALM    2
+#define CRITICAL_ALM 3
+
+#define ALARM_TYPE_OCCUR   1
+#define ALARM_TYPE_RECOVER 2
+
+#define MAX_NUM_OF_ALARM_ID 128
+
+/* The fixed 8216-byte record of the xalarm sockets (LP64). */
+struct alarm_info {
+    unsigned short usAlarmId;
+    unsigned char ucAlarmLevel;
+    unsigned char ucAlarmType;
+    struct timeval AlarmTime;
+    char pucParas[ALARM_INFO_MAX_PARAS_LEN];
+};
+
+/* Callback API: one registration per process; not thread-safe, not signal-safe. */
+typedef void (*alarm_callback_func)(struct alarm_info *palarm);
+
+struct alarm_subscription_info {
+    int id_list[MAX_NUM_OF_ALARM_ID];
+    unsigned int len;
+};
+
+int xalarm_Register(alarm_callback_func callback, struct alarm_subscription_info id_filter);
+void xalarm_UnRegister(int client_id);
+bool xalarm_Upgrade(struct alarm_subscription_info id_filter, int client_id);
+
+unsigned short xalarm_getid(const struct alarm_info *palarm);
+unsigned char xalarm_gettype(const struct alarm_info *palarm);
+unsigned char xalarm_getlevel(const struct alarm_info *palarm);
+long long xalarm_gettime(const struct alarm_info *palarm); /* milliseconds */
+char *xalarm_getdesc(const struct alarm_info *palarm);
+
+int xalarm_Report(unsigned short usAlarmId, unsigned char ucAlarmLevel, unsigned char ucAlarmType,
+                  char *pucParas);
+
+/* Handle API (request / answer events such as 1003 -> 1004). */
+struct alarm_msg {
+    unsigned short usAlarmId;
+    struct timeval AlarmTime;
+    char pucParas[ALARM_INFO_MAX_PARAS_LEN];
+};
+
+struct alarm_register {
+    int register_fd;
+    char alarm_enable_bitmap[MAX_NUM_OF_ALARM_ID];
+};
+
+int xalarm_report_event(unsigned short usAlarmId, char *pucParas, size_t len);
+int xalarm_register_event(struct alarm_register **register_info,
+                          struct alarm_subscription_info id_filter);
+int xalarm_get_event(struct alarm_msg *msg, struct alarm_register *register_info);
+void xalarm_unregister_event(struct alarm_register *register_info);
+
+/* Task results. */
+#define RESULT_LEVEL_NUM 6
+
+enum RESULT_LEVEL {
+    RESULT_LEVEL_PASS = 0,
+    RESULT_LEVEL_FAIL = 1,
+    RESULT_LEVEL_SKIP = 2,
+    RESULT_LEVEL_MINOR_ALM = 3,
+    RESULT_LEVEL_MAJOR_ALM = 4,
+    RESULT_LEVEL_CRITICAL_ALM = 5,
+};
+
+#define RESULT_INFO_HEAD_LEN        10
+#define RESULT_INFO_HEAD_MAGIC      "RESULT"
+#define RESULT_INFO_MAX_LEN         4096
+#define RESULT_INFO_LOG_MGS_MAX_LEN 255
+
+#define RETURE_CODE_FAIL    (-1)
+#define RETURE_CODE_SUCCESS 0
+
+/* Sends a task's result to sentryd: RETURE_CODE_SUCCESS once sentryd has stored it,
+ * RETURE_CODE_FAIL otherwise. report_data is a JSON object of at most RESULT_INFO_MAX_LEN
+ * bytes. */
+int report_result(const char *task_name, enum RESULT_LEVEL result_level, const char *report_data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
