@@ -10,15 +10,15 @@
 #include "fileio.h"
 #include "macro.h"
 
-int read_file_bounded(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
-                      struct stat *st)
+int read_file_bounded(int dirfd, const char *path, int open_flags, size_t max, char **ret,
+                      size_t *ret_len, struct stat *st)
 {
     _cleanup_close_ int fd = -EBADF;
     _cleanup_free_ char *buf = NULL;
     struct stat sb;
     size_t len = 0;
 
-    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | open_flags);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &sb) < 0)

@@ -5,10 +5,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* Reads a whole regular file of at most `max` bytes, NUL-terminated. Symlinks are refused
- * (-ELOOP), non-regular files too (-EBADFD), bigger files give -EFBIG. st may be NULL. */
-int read_file_bounded(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
-                      struct stat *st);
+/* Reads a whole regular file of at most `max` bytes, NUL-terminated. open_flags adds to
+ * O_RDONLY|O_CLOEXEC (O_NOFOLLOW refuses a symlink with -ELOOP). Non-regular files give -EBADFD
+ * (-EISDIR for a directory), bigger files -EFBIG. st may be NULL. */
+int read_file_bounded(int dirfd, const char *path, int open_flags, size_t max, char **ret,
+                      size_t *ret_len, struct stat *st);
 /* Writes data to a temporary file beside path and renames it over path. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p with the given mode for the directories it creates. */

@@ -67,3 +67,5 @@ int log_internalv(int level, int error, const char *file, int line, const char *
 #define log_task_debug(t, ...)            log_task_full_errno(LOG_DEBUG, 0, (t), __VA_ARGS__)
 #define log_task_error_errno(t, e, ...)   log_task_full_errno(LOG_ERR, (e), (t), __VA_ARGS__)
 #define log_task_warning_errno(t, e, ...) log_task_full_errno(LOG_WARNING, (e), (t), __VA_ARGS__)
+
+#define log_oom() log_error_errno(ENOMEM, "out of memory")

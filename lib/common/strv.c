@@ -108,3 +108,16 @@ void strv_env_unset(char **env, const char *key)
     for (char **p = env + i; *p; p++)
         p[0] = p[1];
 }
+
+void strv_remove(char **l, const char *s)
+{
+    char **w = l;
+    for (char **r = l; r && *r; r++) {
+        if (streq(*r, s))
+            free(*r);
+        else
+            *w++ = *r;
+    }
+    if (w)
+        *w = NULL;
+}

@@ -23,3 +23,5 @@ int strv_env_find(char *const *env, const char *key);
 int strv_env_set(char ***env, const char *key, const char *value);
 /* Removes KEY from an environment array. */
 void strv_env_unset(char **env, const char *key);
+/* Removes every entry equal to s. */
+void strv_remove(char **l, const char *s);

@@ -1,0 +1,115 @@
+/* ctl_common.c: connection, error reporting and output helpers of sentryctl. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errno_name.h"
+#include "sentry/sentry.h"
+#include "sentryctl.h"
+
+static const char *ctl_socket(const struct ctl *ctl)
+{
+    const char *p = ctl->socket_path ? ctl->socket_path : getenv(SENTRY_ENV_SOCKET);
+    return isempty(p) ? SENTRY_SOCKET_DEFAULT : p;
+}
+
+static void ctl_print_error(struct ctl *ctl, int err, const char *verb, const char *message)
+{
+    if (ctl->json) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *e = json_object_new_object();
+        json_object_object_add(e, "code", json_object_new_string(errno_to_name(err)));
+        json_object_object_add(e, "message", json_object_new_string(message));
+        json_object_object_add(o, "error", json_object_get(e));
+        ctl_print_json(o);
+        return;
+    }
+    fprintf(stderr, "sentryctl: %s: %s\n", verb, message);
+}
+
+int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object **ret)
+{
+    _cleanup_free_ char *message = NULL;
+    int r;
+
+    if (!ctl->conn) {
+        r = client_conn_open(ctl_socket(ctl), &ctl->conn);
+        if (r < 0) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "cannot connect to sentryd at %s: %s (is sentryd running?)",
+                     ctl_socket(ctl), strerror(-r));
+            ctl_print_error(ctl, r, "error", msg);
+            return EXIT_UNREACHABLE;
+        }
+        if (ctl->timeout)
+            (void) client_conn_set_timeout(ctl->conn, ctl->timeout);
+    }
+    r = client_conn_call(ctl->conn, verb, args, ret, &message);
+    if (r == 0)
+        return EXIT_OK;
+    if (!message) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "communication with sentryd failed: %s", strerror(-r));
+        ctl_print_error(ctl, r, verb, msg);
+        return r == -EPROTO ? EXIT_FAILED : EXIT_UNREACHABLE;
+    }
+    ctl_print_error(ctl, r, verb, message);
+    return r == -EPERM || r == -EACCES ? EXIT_PERMISSION : EXIT_FAILED;
+}
+
+void ctl_print_json(json_object *o)
+{
+    const char *s = json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    printf("%s\n", s ? s : "null");
+}
+
+int ctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sentryctl: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'sentryctl %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int ctl_check_task_arg(const char *cmd, const char *name)
+{
+    if (strlen(name) > 256) {
+        fprintf(stderr, "sentryctl: task name is longer than 256\n");
+        return EXIT_USAGE;
+    }
+    (void) cmd;
+    return EXIT_OK;
+}
+
+int ctl_command_help(const char *text)
+{
+    fputs(text, stdout);
+    return EXIT_OK;
+}
+
+int ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *shortopts,
+               const struct option *longopts, const char *help, bool *done)
+{
+    *done = false;
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+        switch (c) {
+        case 'j':
+            ctl->json = true;
+            continue;
+        case 'h':
+            *done = true;
+            return ctl_command_help(help);
+        case '?':
+        case ':':
+            *done = true;
+            fprintf(stderr, "Try 'sentryctl %s --help'.\n", argv[0]);
+            return EXIT_USAGE;
+        default:
+            return c; /* -1 at the end, or the command's own option */
+        }
+    }
+}

@@ -1,0 +1,268 @@
+/* task_commands.c: sentryctl list, status, start, stop, reload, get_result. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sentryctl.h"
+
+static const char *json_str(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static int json_int(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
+}
+
+/* A command that takes exactly one task name and no options of its own. */
+static int task_arg(struct ctl *ctl, int argc, char **argv, const char *help, const char **name,
+                    bool *done)
+{
+    static const struct option opts[] = {CTL_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    int c = ctl_getopt(ctl, argc, argv, "+" CTL_COMMON_SHORT, opts, help, done);
+    if (*done)
+        return c;
+    if (c != -1) {
+        *done = true;
+        return EXIT_USAGE;
+    }
+    if (optind + 1 != argc) {
+        *done = true;
+        return ctl_usage_error(argv[0],
+                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
+                               optind < argc ? argv[optind + 1] : "");
+    }
+    *name = argv[optind];
+    int r = ctl_check_task_arg(argv[0], *name);
+    *done = r != EXIT_OK;
+    return r;
+}
+
+static json_object *task_args(const char *name)
+{
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "task", json_object_new_string(name));
+    return a;
+}
+
+static int cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] =
+        "Usage: sentryctl list [--all] [--json]\n\n"
+        "Shows the tasks and their states (RUNNING, WAITING, EXITED, FAILED).\n"
+        "  -a, --all   also the disabled tasks (enabled=no)\n";
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'}, CTL_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    _cleanup_json_ json_object *args = json_object_new_object(), *res = NULL;
+    bool done, all = false;
+    int c, r;
+
+    while ((c = ctl_getopt(ctl, argc, argv, "a" CTL_COMMON_SHORT, opts, help, &done)) != -1) {
+        if (done)
+            return c;
+        if (c == 'a')
+            all = true;
+    }
+    if (optind != argc)
+        return ctl_usage_error(argv[0], "unrecognized arguments: %s", argv[optind]);
+    if (all)
+        json_object_object_add(args, "all", json_object_new_boolean(true));
+    r = ctl_call(ctl, "list", args, &res);
+    if (r != EXIT_OK)
+        return r;
+    if (ctl->json) {
+        ctl_print_json(res);
+        return EXIT_OK;
+    }
+    json_object *tasks;
+    json_object_object_get_ex(res, "tasks", &tasks);
+    int w = 4;
+    for (size_t i = 0; i < json_object_array_length(tasks); i++) {
+        int l = (int) strlen(strna(json_str(json_object_array_get_idx(tasks, i), "name")));
+        w = l > w ? l : w;
+    }
+    printf("%-*s  %-7s  %-7s  %7s  %s\n", w, "NAME", "TYPE", "STATE", "PID", "REASON");
+    for (size_t i = 0; i < json_object_array_length(tasks); i++) {
+        json_object *t = json_object_array_get_idx(tasks, i);
+        char pid[16] = "-";
+        if (json_int(t, "pid") > 0)
+            snprintf(pid, sizeof(pid), "%d", json_int(t, "pid"));
+        const char *state = json_str(t, "state");
+        printf("%-*s  %-7s  %-7s  %7s  %s%s\n", w, strna(json_str(t, "name")),
+               strna(json_str(t, "type")), strna(state), pid,
+               json_str(t, "reason") ? json_str(t, "reason") : "",
+               json_object_get_boolean(json_object_object_get(t, "enabled")) ? "" : "(disabled)");
+    }
+    return EXIT_OK;
+}
+
+static void print_field(json_object *o, const char *key, const char *label)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+        return;
+    const char *s = json_object_get_string(v);
+    if (isempty(s))
+        return;
+    printf("%s: %s\n", label, s);
+}
+
+static int cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] = "Usage: sentryctl status TASK [--json]\n\n"
+                               "Shows the state of a task, why it failed, and its settings.\n";
+    _cleanup_json_ json_object *res = NULL, *args = NULL;
+    const char *name;
+    bool done;
+    int r = task_arg(ctl, argc, argv, help, &name, &done);
+
+    if (done)
+        return r;
+    args = task_args(name);
+    r = ctl_call(ctl, "status", args, &res);
+    if (r != EXIT_OK)
+        return r;
+    if (ctl->json) {
+        ctl_print_json(res);
+        return EXIT_OK;
+    }
+    static const char *const fields[][2] = {
+        {"state", "status"},
+        {"reason", "reason"},
+        {"last_run", "last run"},
+        {"type", "type"},
+        {"pid", "pid"},
+        {"runs", "runs"},
+        {"start_time", "started"},
+        {"end_time", "ended"},
+        {"interval", "interval"},
+        {"heartbeat_interval", "heartbeat interval"},
+        {"alarm_id", "alarm id"},
+        {"user", "user"},
+        {"mod_file", "mod file"},
+        {"task_start", "task_start"},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if ((streq(fields[i][0], "pid") || streq(fields[i][0], "heartbeat_interval")) &&
+            json_int(res, fields[i][0]) == 0)
+            continue;
+        print_field(res, fields[i][0], fields[i][1]);
+    }
+    json_object *w;
+    if (json_object_object_get_ex(res, "warnings", &w))
+        for (size_t i = 0; i < json_object_array_length(w); i++)
+            printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+    return EXIT_OK;
+}
+
+/* start, stop: the answer's message ("start task success", "task already stopped", ...). */
+static int cmd_task_action(struct ctl *ctl, int argc, char **argv, const char *verb,
+                           const char *help)
+{
+    _cleanup_json_ json_object *res = NULL, *args = NULL;
+    const char *name;
+    bool done;
+    int r = task_arg(ctl, argc, argv, help, &name, &done);
+
+    if (done)
+        return r;
+    args = task_args(name);
+    r = ctl_call(ctl, verb, args, &res);
+    if (r != EXIT_OK)
+        return r;
+    if (ctl->json)
+        ctl_print_json(res);
+    else {
+        json_object *t = json_object_object_get(res, "task");
+        printf("%s (%s)\n", strna(json_str(res, "message")), strna(json_str(t, "state")));
+    }
+    return EXIT_OK;
+}
+
+static int cmd_start(struct ctl *ctl, int argc, char **argv)
+{
+    return cmd_task_action(ctl, argc, argv, "start",
+                           "Usage: sentryctl start TASK [--json]\n\n"
+                           "Starts a task (root only). Returns once its process runs, or with\n"
+                           "the reason it could not start.\n");
+}
+
+static int cmd_stop(struct ctl *ctl, int argc, char **argv)
+{
+    return cmd_task_action(
+        ctl, argc, argv, "stop",
+        "Usage: sentryctl stop TASK [--json]\n\n"
+        "Stops a task (root only): runs its task_stop command, waits for it to\n"
+        "end (SIGKILL after stop_timeout), runs task_post. Returns when done.\n");
+}
+
+static int cmd_reload(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] =
+        "Usage: sentryctl reload [TASK] [--json]\n\n"
+        "Reloads one task's .mod file, or every task file without TASK (root only; SIGHUP to\n"
+        "sentryd does the same). Changes of type are refused; problems found are printed.\n";
+    static const struct option opts[] = {CTL_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    _cleanup_json_ json_object *res = NULL, *args = json_object_new_object();
+    bool done;
+    int c = ctl_getopt(ctl, argc, argv, "+" CTL_COMMON_SHORT, opts, help, &done);
+
+    if (done)
+        return c;
+    if (argc - optind > 1)
+        return ctl_usage_error(argv[0], "unrecognized arguments: %s", argv[optind + 1]);
+    if (optind < argc) {
+        if (ctl_check_task_arg(argv[0], argv[optind]) != EXIT_OK)
+            return EXIT_USAGE;
+        json_object_object_add(args, "task", json_object_new_string(argv[optind]));
+    }
+    int r = ctl_call(ctl, "reload", args, &res);
+    if (r != EXIT_OK)
+        return r;
+    if (ctl->json) {
+        ctl_print_json(res);
+        return EXIT_OK;
+    }
+    const char *m = json_str(res, "message");
+    printf("%s\n", isempty(m) ? "reloaded" : m);
+    json_object *w;
+    if (json_object_object_get_ex(res, "warnings", &w))
+        for (size_t i = 0; i < json_object_array_length(w); i++)
+            printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+    return EXIT_OK;
+}
+
+static int cmd_get_result(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] =
+        "Usage: sentryctl get_result TASK [--json]\n\n"
+        "Shows the last result the task reported: result (PASS, FAIL, SKIP, MINOR_ALM,\n"
+        "MAJOR_ALM, CRITICAL_ALM), start_time, end_time, error_msg and details.\n";
+    _cleanup_json_ json_object *res = NULL, *args = NULL;
+    const char *name;
+    bool done;
+    int r = task_arg(ctl, argc, argv, help, &name, &done);
+
+    if (done)
+        return r;
+    args = task_args(name);
+    r = ctl_call(ctl, "get_result", args, &res);
+    if (r != EXIT_OK)
+        return r;
+    ctl_print_json(res);
+    return EXIT_OK;
+}
+
+const struct ctl_command task_commands[] = {
+    {"list", cmd_list, "[--all]", "show the tasks and their states"},
+    {"status", cmd_status, "TASK", "show one task: state, failure reason, settings"},
+    {"start", cmd_start, "TASK", "start a task (root)"},
+    {"stop", cmd_stop, "TASK", "stop a task (root)"},
+    {"reload", cmd_reload, "[TASK]", "reload one task file or all of them (root)"},
+    {"get_result", cmd_get_result, "TASK", "show the last result a task reported"},
+    {NULL, NULL, NULL, NULL},
+};

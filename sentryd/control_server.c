@@ -1,0 +1,652 @@
+/* control_server.c: see control_server.h.
+ *
+ * Each connection has a bounded line reader and an output buffer. Input is read until EAGAIN
+ * (at most READ_BUDGET per wake-up, for fairness) and every complete line is dispatched. Output
+ * is appended and written when the socket is writable; while a client lets more than
+ * OUT_HIGH_WATER bytes of answers pile up, its input is not read (backpressure instead of
+ * unbounded memory). A client that shuts down its sending side still gets its pending answers.
+ * Connections are reference counted so deferred answers can outlive them safely. */
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "control_server.h"
+#include "errno_name.h"
+#include "line_buffer.h"
+#include "log.h"
+#include "names.h"
+#include "sentry/sentry.h"
+
+#define READ_BUDGET    (1024 * 1024)
+#define OUT_HIGH_WATER (1024 * 1024)
+#define LISTEN_BACKLOG 256
+
+struct out_buffer {
+    char *data;
+    size_t start, len, alloc;
+};
+
+struct conn {
+    unsigned refs;
+    struct control_server *server;
+    uint64_t number; /* for log messages */
+    int fd;
+    sd_event_source *io;
+    struct ucred cred;
+    struct line_buffer in;
+    struct out_buffer out;
+    json_tokener *tok;
+    unsigned pending; /* deferred answers not sent yet */
+    bool eof;         /* the peer will send nothing more */
+    bool closed;
+    struct conn *prev, *next;
+};
+
+struct control_server {
+    sd_event *event;
+    char *socket_path;
+    int fd;
+    sd_event_source *listen_source;
+    unsigned max_clients;
+    unsigned n_clients;
+    uint64_t next_number;
+    const struct verb *const *verb_tables;
+    void *userdata;
+    struct conn *conns;
+};
+
+struct pending_reply {
+    struct conn *conn;
+    char id[REQUEST_ID_MAX * 2 + 8];
+};
+
+static void conn_close(struct conn *c);
+static void conn_update_events(struct conn *c);
+
+/* ---- output --------------------------------------------------------------------------------- */
+
+static int out_buffer_append(struct out_buffer *b, const char *p, size_t n)
+{
+    if (b->start > 0 && b->start + b->len + n > b->alloc) {
+        memmove(b->data, b->data + b->start, b->len);
+        b->start = 0;
+    }
+    if (b->len + n > b->alloc) {
+        size_t a = b->alloc ? b->alloc : 4096;
+        while (a < b->len + n)
+            a *= 2;
+        char *d = realloc(b->data, a);
+        if (!d)
+            return -ENOMEM;
+        b->data = d;
+        b->alloc = a;
+    }
+    memcpy(b->data + b->start + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* Writes what the socket takes. 0 when all was written or EAGAIN, -errno on a dead peer. */
+static int conn_flush(struct conn *c)
+{
+    while (c->out.len > 0) {
+        ssize_t n = send(c->fd, c->out.data + c->out.start, c->out.len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return 0;
+            return -errno;
+        }
+        c->out.start += (size_t) n;
+        c->out.len -= (size_t) n;
+    }
+    c->out.start = 0;
+    /* Give back memory of a burst once drained. */
+    if (c->out.alloc > 65536) {
+        free(c->out.data);
+        c->out = (struct out_buffer){0};
+    }
+    return 0;
+}
+
+static void conn_send_line(struct conn *c, const char *line, size_t len)
+{
+    if (c->closed)
+        return;
+    if (out_buffer_append(&c->out, line, len) < 0 || out_buffer_append(&c->out, "\n", 1) < 0) {
+        log_error("client %" PRIu64 ": out of memory, closing", c->number);
+        conn_close(c);
+        return;
+    }
+    conn_update_events(c);
+}
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+static struct conn *conn_ref(struct conn *c)
+{
+    c->refs++;
+    return c;
+}
+
+static void conn_unref(struct conn *c)
+{
+    if (!c || --c->refs > 0)
+        return;
+    line_buffer_done(&c->in);
+    free(c->out.data);
+    json_tokener_free(c->tok);
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    struct control_server *s = c->server;
+
+    if (c->closed)
+        return;
+    c->closed = true;
+    c->io = sd_event_source_disable_unref(c->io);
+    close(c->fd);
+    c->fd = -1;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_clients--;
+    log_debug("client %" PRIu64 " (pid %d uid %d) disconnected", c->number, (int) c->cred.pid,
+              (int) c->cred.uid);
+    conn_unref(c);
+}
+
+/* Input is read while the peer sends and answers do not pile up; output when there is some. */
+static void conn_update_events(struct conn *c)
+{
+    uint32_t ev = 0;
+
+    if (c->closed)
+        return;
+    if (!c->eof && c->out.len < OUT_HIGH_WATER)
+        ev |= EPOLLIN;
+    if (c->out.len > 0)
+        ev |= EPOLLOUT;
+    if (ev == 0 && c->pending == 0) {
+        conn_close(c);
+        return;
+    }
+    sd_event_source_set_io_events(c->io, ev);
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+uid_t request_uid(const struct request *r)
+{
+    return r->conn->cred.uid;
+}
+
+pid_t request_pid(const struct request *r)
+{
+    return r->conn->cred.pid;
+}
+
+static void send_answer(struct conn *c, const char *id, const char *body)
+{
+    _cleanup_free_ char *line = NULL;
+    int n = asprintf(&line, "{\"id\":%s,%s}", id, body);
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_send_line(c, line, (size_t) n);
+}
+
+static void send_result(struct conn *c, const char *id, json_object *result)
+{
+    _cleanup_free_ char *body = NULL;
+    const char *rs = result ? json_plain(result, NULL) : "{}";
+    if (asprintf(&body, "\"ok\":true,\"result\":%s", rs ? rs : "{}") < 0)
+        body = NULL;
+    if (body)
+        send_answer(c, id, body);
+    json_object_put(result);
+}
+
+static void send_error(struct conn *c, const char *id, int err, const char *message)
+{
+    _cleanup_json_ json_object *e = json_object_new_object();
+    _cleanup_free_ char *body = NULL;
+
+    json_object_object_add(e, "code", json_object_new_string(errno_to_name(err)));
+    json_object_object_add(e, "message", json_object_new_string(message));
+    if (asprintf(&body, "\"ok\":false,\"error\":%s", json_plain(e, NULL)) >= 0)
+        send_answer(c, id, body);
+}
+
+int request_reply(struct request *r, json_object *result)
+{
+    r->answered = true;
+    send_result(r->conn, r->id, result);
+    return 0;
+}
+
+int request_reply_error(struct request *r, int err, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->answered = true;
+    send_error(r->conn, r->id, err, msg);
+    return -(err < 0 ? -err : err);
+}
+
+struct pending_reply *request_defer(struct request *r)
+{
+    struct pending_reply *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->conn = conn_ref(r->conn);
+    p->conn->pending++;
+    memcpy(p->id, r->id, sizeof(p->id));
+    r->answered = true;
+    return p;
+}
+
+static void pending_reply_finish(struct pending_reply *p)
+{
+    struct conn *c = p->conn;
+    c->pending--;
+    if (!c->closed)
+        conn_update_events(c);
+    conn_unref(c);
+    free(p);
+}
+
+void pending_reply_ok(struct pending_reply *p, json_object *result)
+{
+    send_result(p->conn, p->id, result);
+    pending_reply_finish(p);
+}
+
+void pending_reply_ok_raw(struct pending_reply *p, const char *result_json)
+{
+    char body[4096];
+    snprintf(body, sizeof(body), "\"ok\":true,\"result\":%s", result_json);
+    send_answer(p->conn, p->id, body);
+    pending_reply_finish(p);
+}
+
+void pending_reply_error(struct pending_reply *p, int err, const char *message)
+{
+    send_error(p->conn, p->id, err, message);
+    pending_reply_finish(p);
+}
+
+static json_object *request_member(struct request *r, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(r->msg, key, &v) ? v : NULL;
+}
+
+int request_get_string(struct request *r, const char *key, bool required, size_t max,
+                       const char **ret)
+{
+    json_object *v = request_member(r, key);
+    if (!v || json_object_is_type(v, json_type_null)) {
+        if (required)
+            return request_reply_error(r, EINVAL, "missing member '%s'", key);
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return request_reply_error(r, EINVAL, "member '%s' must be a string", key);
+    if ((size_t) json_object_get_string_len(v) > max)
+        return request_reply_error(r, EINVAL, "member '%s' is longer than %zu bytes", key, max);
+    if (strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
+        return request_reply_error(r, EINVAL, "member '%s' contains a NUL character", key);
+    *ret = json_object_get_string(v);
+    return 0;
+}
+
+int request_get_task_name(struct request *r, const char **ret)
+{
+    const char *name = NULL;
+    /* 256 as the reference's client limit; longer names are refused before any lookup. */
+    int k = request_get_string(r, "task", true, 256, &name);
+    if (k < 0)
+        return k;
+    *ret = name;
+    return 0;
+}
+
+int request_get_bool(struct request *r, const char *key, bool *ret)
+{
+    json_object *v = request_member(r, key);
+    if (!v || json_object_is_type(v, json_type_null))
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean))
+        return request_reply_error(r, EINVAL, "member '%s' must be true or false", key);
+    *ret = json_object_get_boolean(v);
+    return 0;
+}
+
+int request_get_uint64(struct request *r, const char *key, bool required, uint64_t max,
+                       uint64_t *ret)
+{
+    json_object *v = request_member(r, key);
+    if (!v || json_object_is_type(v, json_type_null)) {
+        if (required)
+            return request_reply_error(r, EINVAL, "missing member '%s'", key);
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_int))
+        return request_reply_error(r, EINVAL, "member '%s' must be an integer", key);
+    errno = 0;
+    int64_t s = json_object_get_int64(v);
+    uint64_t u = json_object_get_uint64(v);
+    if ((s < 0 && u == 0) || u > max)
+        return request_reply_error(r, EINVAL, "member '%s' must be in 0..%" PRIu64, key, max);
+    *ret = u;
+    return 0;
+}
+
+int request_get_object(struct request *r, const char *key, bool required, json_object **ret)
+{
+    json_object *v = request_member(r, key);
+    if (!v || json_object_is_type(v, json_type_null)) {
+        if (required)
+            return request_reply_error(r, EINVAL, "missing member '%s'", key);
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return request_reply_error(r, EINVAL, "member '%s' must be an object", key);
+    *ret = v;
+    return 0;
+}
+
+int request_check_members(struct request *r, const char *const *allowed)
+{
+    json_object_object_foreach(r->msg, key, val)
+    {
+        bool ok = streq(key, "id") || streq(key, "verb");
+        (void) val;
+        for (const char *const *a = allowed; !ok && a && *a; a++)
+            ok = streq(key, *a);
+        if (!ok)
+            return request_reply_error(r, EINVAL, "unknown member '%.64s' for verb '%s'", key,
+                                       r->verb);
+    }
+    return 0;
+}
+
+static const struct verb *server_find_verb(struct control_server *s, const char *name)
+{
+    for (const struct verb *const *t = s->verb_tables; t && *t; t++)
+        for (const struct verb *v = *t; v->name; v++)
+            if (streq(v->name, name))
+                return v;
+    return NULL;
+}
+
+/* Serializes the request's id (number or string) for the answer. */
+static int request_take_id(struct request *r)
+{
+    json_object *id = request_member(r, "id");
+    const char *s;
+
+    strcpy(r->id, "null");
+    if (!id || json_object_is_type(id, json_type_null))
+        return 0;
+    if (json_object_is_type(id, json_type_int) ||
+        (json_object_is_type(id, json_type_string) &&
+         json_object_get_string_len(id) <= REQUEST_ID_MAX)) {
+        s = json_plain(id, NULL);
+        if (s && strlen(s) < sizeof(r->id)) {
+            strcpy(r->id, s);
+            return 0;
+        }
+    }
+    return request_reply_error(r, EINVAL,
+                               "member 'id' must be an integer or a string of at most %d bytes",
+                               REQUEST_ID_MAX);
+}
+
+static void conn_dispatch(struct conn *c, const char *line, size_t len)
+{
+    struct control_server *s = c->server;
+    struct request r = {.conn = c, .userdata = s->userdata};
+    _cleanup_json_ json_object *msg = NULL;
+    const struct verb *v;
+    json_object *vv;
+
+    strcpy(r.id, "null");
+    json_tokener_reset(c->tok);
+    msg = json_tokener_parse_ex(c->tok, line, (int) len);
+    size_t end = msg ? json_tokener_get_parse_end(c->tok) : 0;
+    while (end < len && (line[end] == ' ' || line[end] == '\t'))
+        end++;
+    if (!msg || json_tokener_get_error(c->tok) != json_tokener_success || end != len) {
+        request_reply_error(&r, EBADMSG, "request is not valid JSON: %s",
+                            msg ? "text after the object"
+                                : json_tokener_error_desc(json_tokener_get_error(c->tok)));
+        return;
+    }
+    if (!json_object_is_type(msg, json_type_object)) {
+        request_reply_error(&r, EBADMSG, "request must be a JSON object");
+        return;
+    }
+    r.msg = msg;
+    if (request_take_id(&r) < 0)
+        return;
+    if (!json_object_object_get_ex(msg, "verb", &vv) ||
+        !json_object_is_type(vv, json_type_string)) {
+        request_reply_error(&r, EINVAL, "missing member 'verb' (a string)");
+        return;
+    }
+    r.verb = json_object_get_string(vv);
+    v = server_find_verb(s, r.verb);
+    if (!v) {
+        request_reply_error(&r, EOPNOTSUPP, "unknown verb '%.64s'", r.verb);
+        return;
+    }
+    if ((v->flags & VERB_ROOT) && c->cred.uid != 0) {
+        request_reply_error(&r, EPERM,
+                            "permission denied: '%s' is only allowed for root (uid 0), "
+                            "you are uid %d",
+                            v->name, (int) c->cred.uid);
+        return;
+    }
+    int k = v->handler(&r);
+    if (!r.answered)
+        request_reply_error(&r, k < 0 ? -k : EIO, "%s failed: %s", v->name,
+                            strerror(k < 0 ? -k : EIO));
+}
+
+static void conn_read(struct conn *c)
+{
+    size_t budget = READ_BUDGET;
+
+    while (!c->closed && !c->eof && budget > 0) {
+        ssize_t n = line_buffer_fill(&c->in, c->fd);
+        if (n == -EAGAIN)
+            break;
+        if (n == -EINTR)
+            continue;
+        if (n < 0) {
+            log_debug_errno((int) n, "client %" PRIu64 ": read failed: %m", c->number);
+            conn_close(c);
+            return;
+        }
+        if (n == 0)
+            c->eof = true;
+        budget = (size_t) n > budget ? 0 : budget - (size_t) n;
+
+        for (;;) {
+            char *line;
+            size_t len;
+            int r = line_buffer_next(&c->in, &line, &len);
+            if (r == 0)
+                break;
+            if (r == -EMSGSIZE) {
+                struct request req = {.conn = c};
+                strcpy(req.id, "null");
+                request_reply_error(&req, EMSGSIZE, "request longer than %d bytes, discarded",
+                                    SENTRY_LINE_MAX);
+                continue;
+            }
+            if (len > 0)
+                conn_dispatch(c, line, len);
+            if (c->closed)
+                return;
+        }
+        if (c->out.len >= OUT_HIGH_WATER)
+            break;
+    }
+}
+
+static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+    struct conn *c = conn_ref(userdata);
+
+    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        conn_read(c);
+    if (!c->closed && (revents & EPOLLOUT || c->out.len > 0)) {
+        int r = conn_flush(c);
+        if (r < 0) {
+            log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
+            conn_close(c);
+        }
+    }
+    if (!c->closed && (revents & EPOLLERR))
+        conn_close(c);
+    if (!c->closed)
+        conn_update_events(c);
+    conn_unref(c);
+    return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+    struct control_server *s = userdata;
+
+    for (;;) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        socklen_t sl = sizeof(struct ucred);
+        struct conn *c;
+
+        if (cfd < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return 0;
+            log_warning_errno(errno, "accept on %s failed: %m", s->socket_path);
+            return 0;
+        }
+        if (s->n_clients >= s->max_clients) {
+            static const char msg[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EUSERS\","
+                                      "\"message\":\"too many clients\"}}\n";
+            ssize_t _unused_ w = send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            close(cfd);
+            log_warning("refused a client: %u clients connected (max_clients)", s->n_clients);
+            continue;
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->tok = json_tokener_new_ex(32))) {
+            free(c);
+            close(cfd);
+            continue;
+        }
+        c->refs = 1;
+        c->server = s;
+        c->fd = cfd;
+        c->number = ++s->next_number;
+        line_buffer_init(&c->in, SENTRY_LINE_MAX);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl) < 0 ||
+            sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_conn_io, c) < 0) {
+            close(cfd);
+            json_tokener_free(c->tok);
+            free(c);
+            continue;
+        }
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->n_clients++;
+        log_debug("client %" PRIu64 " connected (pid %d uid %d)", c->number, (int) c->cred.pid,
+                  (int) c->cred.uid);
+    }
+}
+
+int control_server_new(const struct control_server_params *p, struct control_server **ret)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    _cleanup_close_ int fd = -EBADF;
+    struct control_server *s;
+    int r;
+
+    if (strlen(p->socket_path) >= sizeof(sa.sun_path))
+        return log_error_errno(ENAMETOOLONG, "socket path %s is too long", p->socket_path);
+    strcpy(sa.sun_path, p->socket_path);
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error_errno(errno, "socket: %m");
+    /* The instance lock is held, so a socket file left here is a stale one. */
+    if (unlink(p->socket_path) < 0 && errno != ENOENT)
+        return log_error_errno(errno, "cannot remove stale %s: %m", p->socket_path);
+    if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        return log_error_errno(errno, "cannot bind %s: %m", p->socket_path);
+    if (chmod(p->socket_path, p->socket_mode) < 0)
+        return log_error_errno(errno, "chmod %s: %m", p->socket_path);
+    if (p->socket_group) {
+        struct group *g = getgrnam(p->socket_group);
+        if (!g || chown(p->socket_path, (uid_t) -1, g->gr_gid) < 0)
+            log_warning("cannot give %s to group %s", p->socket_path, p->socket_group);
+    }
+    if (listen(fd, LISTEN_BACKLOG) < 0)
+        return log_error_errno(errno, "listen on %s: %m", p->socket_path);
+
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->event = p->event;
+    s->max_clients = p->max_clients;
+    s->verb_tables = p->verb_tables;
+    s->userdata = p->userdata;
+    s->socket_path = strdup(p->socket_path);
+    s->fd = TAKE_FD(fd);
+    r = sd_event_add_io(p->event, &s->listen_source, s->fd, EPOLLIN, on_accept, s);
+    if (r < 0 || !s->socket_path) {
+        control_server_free(s);
+        return r < 0 ? r : -ENOMEM;
+    }
+    *ret = s;
+    return 0;
+}
+
+struct control_server *control_server_free(struct control_server *s)
+{
+    if (!s)
+        return NULL;
+    while (s->conns)
+        conn_close(s->conns);
+    sd_event_source_disable_unref(s->listen_source);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->socket_path)
+        unlink(s->socket_path);
+    free(s->socket_path);
+    free(s);
+    return NULL;
+}
+
+unsigned control_server_clients(const struct control_server *s)
+{
+    return s->n_clients;
+}

@@ -1,0 +1,228 @@
+/* daemon.c: sentryd's life: set-up in a fixed order (directories, instance lock, event loop,
+ * tasks, control socket, READY), signals (TERM/INT stop, HUP reloads the tasks), and the
+ * orderly shutdown that stops every task before the loop exits. */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "daemon_lifecycle.h"
+#include "fileio.h"
+#include "instance_lock.h"
+#include "sentry/sentry.h"
+#include "log.h"
+#include "strv.h"
+
+/* Variables of sentryd's own service manager context that must not leak into tasks. */
+static const char *const private_env[] = {
+    "NOTIFY_SOCKET", "LISTEN_PID",     "LISTEN_FDS",    "LISTEN_FDNAMES", "WATCHDOG_PID",
+    "WATCHDOG_USEC", "JOURNAL_STREAM", "INVOCATION_ID", SENTRY_ENV_TASK,  SENTRY_ENV_SOCKET,
+};
+
+static char **daemon_make_base_env(void)
+{
+    extern char **environ;
+    char **env = strv_copy(environ);
+
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < ELEMENTSOF(private_env); i++)
+        strv_env_unset(env, private_env[i]);
+    if (strv_env_find(env, "PATH") < 0 &&
+        strv_env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+            0)
+        return strv_free(env);
+    return env;
+}
+
+static void daemon_notify_status(struct daemon *d)
+{
+    sd_notifyf(false, "STATUS=%zu task(s), %zu running", task_manager_count(d->tasks),
+               task_manager_count_active(d->tasks));
+}
+
+static int on_shutdown_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct daemon *d = userdata;
+    log_warning("tasks did not stop in time, exiting anyway (they are killed)");
+    sd_event_exit(d->event, d->exit_code);
+    return 0;
+}
+
+static void on_all_idle(void *userdata)
+{
+    struct daemon *d = userdata;
+    log_info("every task stopped, exiting");
+    sd_event_exit(d->event, d->exit_code);
+}
+
+void daemon_begin_shutdown(struct daemon *d)
+{
+    if (d->stopping) {
+        log_notice("second stop request: exiting now");
+        sd_event_exit(d->event, d->exit_code);
+        return;
+    }
+    d->stopping = true;
+    sd_notify(false, "STOPPING=1\nSTATUS=stopping tasks");
+    log_info("stopping: ending %zu running task(s)", task_manager_count_active(d->tasks));
+    /* The longest a task may take: its stop grace, then task_post. */
+    usec_t deadline = (usec_t) (d->config.stop_timeout + d->config.hook_timeout + 5) * USEC_PER_SEC;
+    sd_event_add_time_relative(d->event, &d->shutdown_timer, CLOCK_MONOTONIC, deadline,
+                               USEC_PER_SEC, on_shutdown_deadline, d);
+    task_manager_shutdown(d->tasks);
+}
+
+void daemon_reload_tasks(struct daemon *d)
+{
+    _cleanup_free_ char *message = NULL;
+    _cleanup_strv_free_ char **warnings = NULL;
+
+    sd_notify(false, "RELOADING=1");
+    int r = task_manager_reload(d->tasks, NULL, &message, &warnings);
+    log_full_errno(r < 0 ? LOG_WARNING : LOG_INFO, 0, NULL, "reload: %s", strna(message));
+    sd_notify(false, "READY=1");
+    daemon_notify_status(d);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct daemon *d = userdata;
+
+    switch (si->ssi_signo) {
+    case SIGHUP:
+        log_info("SIGHUP: reloading the tasks");
+        daemon_reload_tasks(d);
+        break;
+    default:
+        log_info("SIG%s received", sigabbrev_np((int) si->ssi_signo));
+        daemon_begin_shutdown(d);
+    }
+    return 0;
+}
+
+static int daemon_make_dirs(struct daemon *d)
+{
+    const struct {
+        const char *path;
+        mode_t mode;
+    } dirs[] = {
+        {d->config.run_dir, 0755},
+        {d->config.state_dir, 0700},
+        {d->config.log_dir, 0700},
+    };
+    for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+        int r = mkdir_parents(dirs[i].path, dirs[i].mode);
+        if (r < 0)
+            return log_error_errno(r, "cannot create %s: %m", dirs[i].path);
+    }
+    struct stat st;
+    if (stat(d->config.tasks_dir, &st) < 0)
+        log_warning("tasks directory %s does not exist: no task is loaded", d->config.tasks_dir);
+    return 0;
+}
+
+int daemon_setup(struct daemon *d)
+{
+    _cleanup_free_ char *lock_path = NULL;
+    pid_t holder = 0;
+    int r;
+
+    d->lock_fd = -1;
+    r = daemon_make_dirs(d);
+    if (r < 0)
+        return r;
+
+    if (asprintf(&lock_path, "%s/sentryd.pid", d->config.run_dir) < 0)
+        return -ENOMEM;
+    r = instance_lock_acquire(lock_path, &d->lock_fd, &holder);
+    if (r == -EEXIST) {
+        log_error("another sentryd (pid %d) already runs with root %s (lock %s): refusing to "
+                  "start a second one",
+                  (int) holder, d->config.root, lock_path);
+        return -EEXIST;
+    }
+    if (r < 0)
+        return log_error_errno(r, "cannot take the lock %s: %m", lock_path);
+
+    r = sd_event_default(&d->event);
+    if (r < 0)
+        return log_error_errno(r, "cannot create the event loop: %m");
+    /* Pings the service manager's watchdog when WatchdogSec= is set; a no-op otherwise. */
+    (void) sd_event_set_watchdog(d->event, true);
+
+    d->base_env = daemon_make_base_env();
+    if (!d->base_env)
+        return log_oom();
+
+    struct task_manager_params tp = {
+        .event = d->event,
+        .tasks_dir = d->config.tasks_dir,
+        .log_dir = d->config.log_dir,
+        .socket_path = d->config.socket_path,
+        .base_env = d->base_env,
+        .proc_root = "/proc",
+        .defaults = {.interval = d->config.default_interval,
+                     .stop_timeout = d->config.stop_timeout},
+        .hook_timeout = d->config.hook_timeout,
+        .on_all_idle = on_all_idle,
+        .userdata = d,
+    };
+    r = task_manager_new(&tp, &d->tasks);
+    if (r < 0)
+        return log_oom();
+    (void) task_manager_load_all(d->tasks);
+
+    struct control_server_params cp = {
+        .event = d->event,
+        .socket_path = d->config.socket_path,
+        .socket_mode = d->config.socket_mode,
+        .socket_group = d->config.socket_group,
+        .max_clients = d->config.max_clients,
+        .verb_tables = daemon_verb_tables(),
+        .userdata = d,
+    };
+    r = control_server_new(&cp, &d->control);
+    if (r < 0)
+        return r;
+
+    if ((r = sd_event_add_signal(d->event, &d->sig_term, SIGTERM, on_signal, d)) < 0 ||
+        (r = sd_event_add_signal(d->event, &d->sig_int, SIGINT, on_signal, d)) < 0 ||
+        (r = sd_event_add_signal(d->event, &d->sig_hup, SIGHUP, on_signal, d)) < 0)
+        return log_error_errno(r, "cannot watch signals: %m");
+    return 0;
+}
+
+int daemon_run(struct daemon *d)
+{
+    usec_t ready = now_usec(CLOCK_MONOTONIC) - d->started;
+
+    log_info("sentryd ready in %.1f ms: root %s, %zu task(s), socket %s", ready / 1000.0,
+             d->config.root, task_manager_count(d->tasks), d->config.socket_path);
+    sd_notify(false, "READY=1");
+    task_manager_start_onstart(d->tasks);
+    daemon_notify_status(d);
+    return sd_event_loop(d->event);
+}
+
+void daemon_teardown(struct daemon *d)
+{
+    d->control = control_server_free(d->control);
+    d->tasks = task_manager_free(d->tasks);
+    d->sig_term = sd_event_source_disable_unref(d->sig_term);
+    d->sig_int = sd_event_source_disable_unref(d->sig_int);
+    d->sig_hup = sd_event_source_disable_unref(d->sig_hup);
+    d->shutdown_timer = sd_event_source_disable_unref(d->shutdown_timer);
+    d->event = sd_event_unref(d->event);
+    d->base_env = strv_free(d->base_env);
+    if (d->lock_fd >= 0) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/sentryd.pid", d->config.run_dir);
+        unlink(path);
+        close(d->lock_fd);
+        d->lock_fd = -1;
+    }
+    daemon_config_done(&d->config);
+}

@@ -1,0 +1,245 @@
+/* daemon_config.c: see daemon_config.h. One table lists every key: its section, its kind, where
+ * it goes and its default; parsing, defaults, warnings and the docs follow that table. */
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "daemon_config.h"
+#include "ini_file.h"
+#include "log.h"
+#include "names.h"
+#include "parse_number.h"
+#include "sentry-build-config.h"
+
+enum conf_kind {
+    CONF_STRING,
+    CONF_PATH, /* absolute, interpreted under root */
+    CONF_UINT,
+    CONF_MODE, /* octal file mode */
+    CONF_LOG_LEVEL,
+    CONF_LOG_TARGET,
+    CONF_GROUP,
+};
+
+struct conf_key {
+    const char *section;
+    const char *key;
+    enum conf_kind kind;
+    size_t offset;
+    const char *def;
+    unsigned min, max; /* CONF_UINT */
+};
+
+#define OFF(f) offsetof(struct daemon_config, f)
+
+static const struct conf_key conf_keys[] = {
+    {"daemon", "root", CONF_STRING, OFF(root), "/", 0, 0},
+    {"daemon", "node", CONF_STRING, OFF(node), NULL, 0, 0},
+    {"daemon", "log_level", CONF_LOG_LEVEL, OFF(log_level), "info", 0, 0},
+    {"daemon", "log_target", CONF_LOG_TARGET, OFF(log_target), "auto", 0, 0},
+    {"paths", "tasks_dir", CONF_PATH, OFF(tasks_dir), "/etc/sentry/tasks", 0, 0},
+    {"paths", "run_dir", CONF_PATH, OFF(run_dir), "/run/sentry", 0, 0},
+    {"paths", "state_dir", CONF_PATH, OFF(state_dir), "/var/lib/sentry", 0, 0},
+    {"paths", "log_dir", CONF_PATH, OFF(log_dir), "/var/log/sentry", 0, 0},
+    {"control", "socket", CONF_PATH, OFF(socket_path), NULL, 0, 0},
+    {"control", "socket_group", CONF_GROUP, OFF(socket_group), NULL, 0, 0},
+    {"control", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0},
+    {"control", "max_clients", CONF_UINT, OFF(max_clients), "512", 1, 65536},
+    {"tasks", "default_interval", CONF_UINT, OFF(default_interval), "3", 1, 86400 * 365},
+    {"tasks", "stop_timeout", CONF_UINT, OFF(stop_timeout), "10", 1, 3600},
+    {"tasks", "hook_timeout", CONF_UINT, OFF(hook_timeout), "30", 1, 3600},
+};
+
+/* Parses one value into its field. 0, or -EINVAL with *why. */
+static int conf_parse_value(const struct conf_key *k, const char *v, struct daemon_config *c,
+                            const char **why)
+{
+    void *field = (char *) c + k->offset;
+    uint64_t u;
+    int r;
+
+    switch (k->kind) {
+    case CONF_STRING:
+        if (!string_is_printable(v, 255)) {
+            *why = "must be printable text of at most 255 bytes";
+            return -EINVAL;
+        }
+        break;
+    case CONF_PATH:
+        if (v[0] != '/' || strlen(v) >= PATH_MAX / 2 || strstr(v, "/../") || endswith(v, "/..")) {
+            *why = "must be an absolute path without '..'";
+            return -EINVAL;
+        }
+        break;
+    case CONF_GROUP:
+        if (!*v || !getgrnam(v)) {
+            *why = "no such group";
+            return -EINVAL;
+        }
+        break;
+    case CONF_UINT:
+        r = parse_uint_digits(v, &u);
+        if (r < 0 || u < k->min || u > k->max) {
+            *why = "out of range or not a number";
+            return -EINVAL;
+        }
+        *(unsigned *) field = (unsigned) u;
+        return 0;
+    case CONF_MODE: {
+        char *end;
+        unsigned long m = strtoul(v, &end, 8);
+        if (!*v || *end || m > 0777) {
+            *why = "must be an octal mode such as 0660";
+            return -EINVAL;
+        }
+        *(unsigned *) field = (unsigned) m;
+        return 0;
+    }
+    case CONF_LOG_LEVEL:
+        r = log_level_from_string(v);
+        if (r < 0) {
+            *why = "must be one of error, warning, notice, info, debug";
+            return -EINVAL;
+        }
+        *(int *) field = r;
+        return 0;
+    case CONF_LOG_TARGET:
+        r = log_target_from_string(v);
+        if (r < 0) {
+            *why = "must be one of auto, journal, stderr";
+            return -EINVAL;
+        }
+        *(int *) field = r;
+        return 0;
+    }
+    char *copy = strdup(v);
+    if (!copy)
+        return -ENOMEM;
+    free(*(char **) field);
+    *(char **) field = copy;
+    return 0;
+}
+
+static void conf_apply_defaults(struct daemon_config *c)
+{
+    for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++) {
+        const char *why;
+        if (conf_keys[i].def)
+            (void) conf_parse_value(&conf_keys[i], conf_keys[i].def, c, &why);
+    }
+}
+
+static const struct conf_key *conf_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
+        if (streq(conf_keys[i].section, section) && streq(conf_keys[i].key, key))
+            return &conf_keys[i];
+    return NULL;
+}
+
+static bool conf_known_section(const char *section)
+{
+    for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
+        if (streq(conf_keys[i].section, section))
+            return true;
+    return false;
+}
+
+/* Puts a path under root ("/" + "/run/x" = "/run/x"; "/tmp/r" + "/run/x" = "/tmp/r/run/x"). */
+static int conf_root_path(const char *root, char **p)
+{
+    char *n;
+    if (!*p || streq(root, "/"))
+        return 0;
+    size_t rl = strlen(root);
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (asprintf(&n, "%.*s%s", (int) rl, root, *p) < 0)
+        return -ENOMEM;
+    free(*p);
+    *p = n;
+    return 0;
+}
+
+int daemon_config_load(const char *path, bool path_explicit, const char *root_override,
+                       struct daemon_config *c)
+{
+    _cleanup_(ini_file_freep) struct ini_file *ini = NULL;
+    _cleanup_free_ char *error = NULL;
+    int r;
+
+    *c = (struct daemon_config){0};
+    conf_apply_defaults(c);
+    if (!path)
+        path = SENTRY_DEFAULT_CONFIG;
+
+    r = ini_file_load(AT_FDCWD, path, false, 1024 * 1024, &ini, &error);
+    if (r == -ENOENT && !path_explicit)
+        log_info("%s not found, using the built-in defaults", path);
+    else if (r < 0) {
+        log_error("%s: %s", path, error ? error : strerror(-r));
+        daemon_config_done(c);
+        return r;
+    } else
+        c->config_path = strdup(path);
+
+    for (size_t i = 0; ini && i < ini->n_entries; i++) {
+        const struct ini_entry *e = &ini->entries[i];
+        const struct conf_key *k = conf_find(e->section, e->key);
+        const char *why = NULL;
+
+        if (!k) {
+            log_warning("%s: unknown %s [%s] %s, ignored", path,
+                        conf_known_section(e->section) ? "key" : "section", e->section, e->key);
+            continue;
+        }
+        r = conf_parse_value(k, e->value, c, &why);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0)
+            log_warning("%s: [%s] %s = '%s': %s; using %s", path, k->section, k->key, e->value, why,
+                        k->def ? k->def : "the default");
+    }
+
+    if (root_override) {
+        free(c->root);
+        c->root = strdup(root_override);
+    }
+    if (!c->root || c->root[0] != '/') {
+        log_error("root must be an absolute path");
+        daemon_config_done(c);
+        return -EINVAL;
+    }
+    char **paths[] = {&c->tasks_dir, &c->run_dir, &c->state_dir, &c->log_dir, &c->socket_path};
+    for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+        if (conf_root_path(c->root, paths[i]) < 0)
+            return -ENOMEM;
+    /* Default socket: in the run directory. */
+    if (!c->socket_path && asprintf(&c->socket_path, "%s/sentryd.sock", c->run_dir) < 0)
+        return -ENOMEM;
+    if (!c->node) {
+        char host[HOST_NAME_MAX + 1] = "localhost";
+        if (gethostname(host, sizeof(host)) < 0)
+            strcpy(host, "localhost");
+        host[HOST_NAME_MAX] = 0;
+        c->node = strdup(host);
+    }
+    return c->node ? 0 : -ENOMEM;
+}
+
+void daemon_config_done(struct daemon_config *c)
+{
+    free(c->config_path);
+    free(c->root);
+    free(c->node);
+    free(c->tasks_dir);
+    free(c->run_dir);
+    free(c->state_dir);
+    free(c->log_dir);
+    free(c->socket_path);
+    free(c->socket_group);
+    *c = (struct daemon_config){0};
+}

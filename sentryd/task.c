@@ -1,0 +1,1000 @@
+/* task.c: one task's state machine (see task.h for the picture).
+ *
+ * Owns the task's child processes (followed through pidfd event sources), its timers (period,
+ * heartbeat, run timeout, stop grace, hook timeout) and the completions waiting on it. Calls
+ * only process_spawn, env_file and the task_context given by the task manager. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "env_file.h"
+#include "fileio.h"
+#include "log.h"
+#include "process_conflict.h"
+#include "process_spawn.h"
+#include "sentry/sentry.h"
+#include "split_words.h"
+#include "string_table.h"
+#include "strv.h"
+#include "task.h"
+
+#define TIMER_ACCURACY (10 * USEC_PER_MSEC)
+
+static const char *const task_state_table[_TASK_STATE_MAX] = {
+    [TASK_RUNNING] = "RUNNING",
+    [TASK_WAITING] = "WAITING",
+    [TASK_EXITED] = "EXITED",
+    [TASK_FAILED] = "FAILED",
+};
+DEFINE_STRING_TABLE_LOOKUP(task_state, enum task_state, task_state_table, _TASK_STATE_MAX)
+
+static const char *const task_phase_table[_TASK_PHASE_MAX] = {
+    [PHASE_IDLE] = "idle",         [PHASE_PRE] = "pre",   [PHASE_MAIN] = "main",
+    [PHASE_STOPPING] = "stopping", [PHASE_POST] = "post",
+};
+DEFINE_STRING_TABLE_LOOKUP(task_phase, enum task_phase, task_phase_table, _TASK_PHASE_MAX)
+
+/* Why the main process is being ended by sentryd. */
+enum stop_cause {
+    STOP_NONE,
+    STOP_REQUEST,   /* sentryctl stop */
+    STOP_HEARTBEAT, /* no heartbeat within heartbeat_interval */
+    STOP_TIMEOUT,   /* ran longer than timeout */
+    STOP_SHUTDOWN,  /* sentryd is stopping */
+};
+
+enum child_role {
+    CHILD_MAIN,
+    CHILD_HOOK,
+    CHILD_STOPPER,
+};
+
+struct task_child {
+    struct task *task;
+    sd_event_source *source;
+    pid_t pid;
+    enum child_role role;
+    char *what; /* command line, for messages */
+};
+
+struct task_waiter {
+    task_done_fn fn;
+    void *userdata;
+    bool on_stop; /* completes when the task has stopped (else: when it has started) */
+    struct task_waiter *next;
+};
+
+struct task {
+    const struct task_context *ctx;
+    struct task_config *cfg;
+    enum task_state state;
+    enum task_phase phase;
+    enum stop_cause stop_cause;
+    bool period_enabled; /* period task: keep scheduling runs */
+    char *reason;        /* why the task is FAILED */
+    char *last_run;      /* how the last main process ended */
+    char **warnings;     /* from loading the .mod */
+
+    struct task_child *main, *hook, *stopper;
+    char **hook_cmds; /* the task_pre or task_post commands being run */
+    size_t hook_index;
+    bool hooks_are_post;
+    char *hook_failure; /* first failed hook command, for messages */
+
+    sd_event_source *period_timer, *heartbeat_timer, *run_timer, *kill_timer, *hook_timer;
+    usec_t last_start; /* CLOCK_MONOTONIC of the last main start; 0 never */
+    uint64_t runs;
+
+    /* result_info of the reference */
+    int result_level; /* -1: none reported */
+    json_object *details;
+    usec_t start_time, end_time; /* CLOCK_REALTIME */
+
+    struct task_waiter *waiters;
+    char message[512]; /* text returned to callers */
+};
+
+static const char *const result_error_msg[] = {
+    [SENTRY_RESULT_PASS] = "",
+    [SENTRY_RESULT_FAIL] = "FAILED. config may be incorrect or the command may be invalid/killed!",
+    [SENTRY_RESULT_SKIP] = "not supported. maybe some rpm package not be installed.",
+    [SENTRY_RESULT_MINOR_ALM] =
+        "the command output shows that the status is 'INFO' or 'GENERAL_WARN'.",
+    [SENTRY_RESULT_MAJOR_ALM] =
+        "the command output shows that the status is 'WARN' or 'IMPORTANT_WARN'.",
+    [SENTRY_RESULT_CRITICAL_ALM] =
+        "the command output shows that the status is 'FAIL' or 'EMERGENCY_WARN'.",
+};
+
+static void task_session_end(struct task *t);
+static void task_run_main(struct task *t);
+static void task_hooks_run(struct task *t, char *const *cmds, bool post);
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+const char *task_name(const struct task *t)
+{
+    return t->cfg->name;
+}
+
+const struct task_config *task_get_config(const struct task *t)
+{
+    return t->cfg;
+}
+
+enum task_state task_get_state(const struct task *t)
+{
+    return t->state;
+}
+
+enum task_phase task_get_phase(const struct task *t)
+{
+    return t->phase;
+}
+
+const char *task_get_reason(const struct task *t)
+{
+    return t->reason;
+}
+
+pid_t task_get_pid(const struct task *t)
+{
+    return t->main ? t->main->pid : 0;
+}
+
+bool task_is_active(const struct task *t)
+{
+    return t->phase != PHASE_IDLE;
+}
+
+static const char *_printf_(2, 3) task_msg(struct task *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->message, sizeof(t->message), fmt, ap);
+    va_end(ap);
+    return t->message;
+}
+
+static void set_string(char **p, const char *s)
+{
+    free(*p);
+    *p = s ? strdup(s) : NULL;
+}
+
+static void task_set_state(struct task *t, enum task_state s, const char *reason)
+{
+    if (s == TASK_FAILED)
+        set_string(&t->reason, reason);
+    if (t->state != s)
+        log_task_debug(task_name(t), "state %s -> %s", task_state_to_string(t->state),
+                       task_state_to_string(s));
+    t->state = s;
+}
+
+static int timer_arm(struct task *t, sd_event_source **s, usec_t delay, sd_event_time_handler_t cb)
+{
+    int r;
+    if (*s) {
+        r = sd_event_source_set_time_relative(*s, delay);
+        if (r >= 0)
+            r = sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+    } else
+        r = sd_event_add_time_relative(t->ctx->event, s, CLOCK_MONOTONIC, delay, TIMER_ACCURACY, cb,
+                                       t);
+    if (r < 0)
+        log_task_error_errno(task_name(t), r, "cannot arm a timer: %m");
+    return r;
+}
+
+static void timer_disarm(sd_event_source *s)
+{
+    if (s)
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+/* Completes the waiters of one kind (start or stop). */
+static void task_complete(struct task *t, bool on_stop, int error, const char *message)
+{
+    struct task_waiter **pp = &t->waiters;
+    _cleanup_free_ char *msg = strdup(message ? message : "");
+
+    while (*pp) {
+        struct task_waiter *w = *pp;
+        if (w->on_stop != on_stop) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        w->fn(t, error, msg ? msg : "", w->userdata);
+        free(w);
+    }
+}
+
+static int task_add_waiter(struct task *t, bool on_stop, task_done_fn fn, void *userdata)
+{
+    struct task_waiter *w;
+
+    if (!fn)
+        return 0;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    *w = (struct task_waiter){.fn = fn, .userdata = userdata, .on_stop = on_stop};
+    w->next = t->waiters;
+    t->waiters = w;
+    return 0;
+}
+
+/* ---- processes -------------------------------------------------------------------------- */
+
+static struct task_child *task_child_free(struct task_child *c)
+{
+    if (!c)
+        return NULL;
+    sd_event_source_disable_unref(c->source);
+    free(c->what);
+    free(c);
+    return NULL;
+}
+
+static void task_kill_group(struct task *t, struct task_child *c, int sig)
+{
+    if (!c || c->pid <= 0)
+        return;
+    /* The child leads its own session and process group; it is not reaped yet, so the id
+     * cannot have been reused. */
+    if (kill(-c->pid, sig) < 0 && errno != ESRCH)
+        log_task_warning_errno(task_name(t), errno, "cannot send SIG%s to %s (pid %d): %m",
+                               sigabbrev_np(sig), c->what, (int) c->pid);
+}
+
+/* sentryd's base environment + env_file + what sentry tells its tasks. */
+static char **task_build_env(struct task *t)
+{
+    _cleanup_strv_free_ char **env = strv_copy(t->ctx->base_env);
+
+    if (!env)
+        return NULL;
+    if (t->cfg->env_file) {
+        _cleanup_free_ char *text = NULL, *warning = NULL;
+        int r =
+            read_file_bounded(AT_FDCWD, t->cfg->env_file, 0, ENV_FILE_SIZE_MAX, &text, NULL, NULL);
+        if (r < 0)
+            log_task_warning_errno(task_name(t), r,
+                                   "env_file '%s' cannot be read: %m; using the default "
+                                   "environment",
+                                   t->cfg->env_file);
+        else if (env_file_apply(text, &env, &warning) < 0)
+            return NULL;
+        if (warning)
+            log_task_warning(task_name(t), "env_file '%s': %s", t->cfg->env_file, warning);
+    }
+    if (strv_env_set(&env, SENTRY_ENV_TASK, task_name(t)) < 0 ||
+        strv_env_set(&env, SENTRY_ENV_SOCKET, t->ctx->socket_path) < 0)
+        return NULL;
+    return TAKE_PTR(env);
+}
+
+static int task_open_log(struct task *t)
+{
+    char path[4096];
+
+    if ((size_t) snprintf(path, sizeof(path), "%s/%s.log", t->ctx->log_dir, task_name(t)) >=
+        sizeof(path))
+        return -ENAMETOOLONG;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (fd < 0) {
+        log_task_warning_errno(task_name(t), errno, "cannot open log %s: %m; output discarded",
+                               path);
+        return -1;
+    }
+    return fd;
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
+
+/* Spawns argv as a child of the given role. -errno with t->message set on failure. */
+static int task_spawn(struct task *t, char **argv, enum child_role role, const char *what,
+                      struct task_child **ret)
+{
+    _cleanup_strv_free_ char **env = task_build_env(t);
+    _cleanup_close_ int log_fd = -EBADF, pidfd = -EBADF;
+    struct task_child *c;
+    pid_t pid;
+    int r;
+
+    if (!env)
+        return -ENOMEM;
+    log_fd = task_open_log(t);
+    struct spawn_params p = {
+        .argv = argv,
+        .env = env,
+        .output_fd = log_fd,
+        .set_user = t->cfg->user != NULL,
+        .uid = t->cfg->uid,
+        .gid = t->cfg->gid,
+        .user = t->cfg->user,
+    };
+    r = process_spawn(&p, &pid, &pidfd);
+    if (r < 0) {
+        task_msg(t, "%s: %s", argv[0], strerror(-r));
+        return r;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->what = strdup(what))) {
+        free(c);
+        kill(-pid, SIGKILL);
+        return -ENOMEM;
+    }
+    c->task = t;
+    c->pid = pid;
+    c->role = role;
+    r = sd_event_add_child_pidfd(t->ctx->event, &c->source, pidfd, WEXITED, on_child_exit, c);
+    if (r < 0) {
+        kill(-pid, SIGKILL);
+        task_child_free(c);
+        task_msg(t, "cannot follow process %d: %s", (int) pid, strerror(-r));
+        return r;
+    }
+    sd_event_source_set_child_pidfd_own(c->source, true);
+    TAKE_FD(pidfd);
+    *ret = c;
+    return 0;
+}
+
+static int split_command(const char *line, char ***argv)
+{
+    const char *err;
+    return split_words(line, argv, &err);
+}
+
+/* ---- hooks: task_pre / task_post ---------------------------------------------------------- */
+
+static int on_hook_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+    if (t->hook) {
+        log_task_error(task_name(t), "%s command '%s' still runs after %u s, killing it",
+                       t->hooks_are_post ? "task_post" : "task_pre", t->hook->what,
+                       t->ctx->hook_timeout);
+        set_string(&t->hook_failure, "timed out");
+        task_kill_group(t, t->hook, SIGKILL);
+    }
+    return 0;
+}
+
+static void task_hooks_done(struct task *t, bool ok)
+{
+    bool post = t->hooks_are_post;
+
+    timer_disarm(t->hook_timer);
+    t->hook_cmds = strv_free(t->hook_cmds);
+    if (post) {
+        t->phase = PHASE_IDLE;
+        free(t->hook_failure);
+        t->hook_failure = NULL;
+        task_complete(t, true, 0, "task stopped");
+        if (t->ctx->on_idle)
+            t->ctx->on_idle(t, t->ctx->userdata);
+        return;
+    }
+    if (t->stop_cause != STOP_NONE) {
+        /* Stopped while task_pre ran: the session ends without a main process. */
+        t->stop_cause = STOP_NONE;
+        task_set_state(t, TASK_EXITED, NULL);
+        task_complete(t, false, -ECANCELED, "task stopped before it started");
+        task_session_end(t);
+        return;
+    }
+    if (!ok) {
+        task_set_state(t, TASK_FAILED, t->hook_failure);
+        task_complete(t, false, -EIO, task_msg(t, "task pre cmd failed: %s", t->hook_failure));
+        task_session_end(t);
+        return;
+    }
+    task_run_main(t);
+}
+
+static void task_hooks_next(struct task *t)
+{
+    while (t->hook_cmds && t->hook_cmds[t->hook_index]) {
+        const char *cmd = t->hook_cmds[t->hook_index++];
+        _cleanup_strv_free_ char **argv = NULL;
+        int r = split_command(cmd, &argv);
+
+        if (r >= 0)
+            r = task_spawn(t, argv, CHILD_HOOK, cmd, &t->hook);
+        if (r >= 0) {
+            timer_arm(t, &t->hook_timer, t->ctx->hook_timeout * USEC_PER_SEC, on_hook_timeout);
+            return;
+        }
+        log_task_error(task_name(t), "%s command '%s' cannot be started: %s",
+                       t->hooks_are_post ? "task_post" : "task_pre", cmd, t->message);
+        if (!t->hooks_are_post) {
+            _cleanup_free_ char *why = NULL;
+            if (asprintf(&why, "'%s' cannot be started: %s", cmd, t->message) >= 0)
+                set_string(&t->hook_failure, why);
+            task_hooks_done(t, false);
+            return;
+        }
+        /* A failing task_post command does not keep the others from running. */
+    }
+    task_hooks_done(t, true);
+}
+
+static void task_hooks_run(struct task *t, char *const *cmds, bool post)
+{
+    t->hook_cmds = strv_copy(cmds);
+    t->hook_index = 0;
+    t->hooks_are_post = post;
+    t->phase = post ? PHASE_POST : PHASE_PRE;
+    free(t->hook_failure);
+    t->hook_failure = NULL;
+    task_hooks_next(t);
+}
+
+static void on_hook_exit(struct task *t, const siginfo_t *si)
+{
+    char desc[128];
+    bool ok = process_exit_is_success(si->si_code, si->si_status);
+
+    timer_disarm(t->hook_timer);
+    if (!ok) {
+        _cleanup_free_ char *why = NULL;
+        process_describe_exit(si->si_code, si->si_status, desc, sizeof(desc));
+        log_task_error(task_name(t), "%s command '%s' %s",
+                       t->hooks_are_post ? "task_post" : "task_pre", t->hook->what, desc);
+        if (!t->hook_failure && asprintf(&why, "'%s' %s", t->hook->what, desc) >= 0)
+            set_string(&t->hook_failure, why);
+    }
+    t->hook = task_child_free(t->hook);
+    if (!ok && !t->hooks_are_post) {
+        task_hooks_done(t, false);
+        return;
+    }
+    task_hooks_next(t);
+}
+
+/* ---- the session ---------------------------------------------------------------------------- */
+
+/* The session is over: run task_post (if any), then go idle. */
+static void task_session_end(struct task *t)
+{
+    timer_disarm(t->period_timer);
+    t->period_enabled = false;
+    if (t->cfg->task_post) {
+        task_hooks_run(t, t->cfg->task_post, true);
+        return;
+    }
+    t->phase = PHASE_IDLE;
+    task_complete(t, true, 0, "task stopped");
+    if (t->ctx->on_idle)
+        t->ctx->on_idle(t, t->ctx->userdata);
+}
+
+static int on_period_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+    if (t->phase == PHASE_IDLE && t->state == TASK_WAITING && t->period_enabled)
+        task_run_main(t);
+    return 0;
+}
+
+static void task_schedule_next(struct task *t)
+{
+    usec_t now = now_usec(CLOCK_MONOTONIC);
+    usec_t next = t->last_start + (usec_t) t->cfg->interval * USEC_PER_SEC;
+    timer_arm(t, &t->period_timer, next > now ? next - now : 0, on_period_timer);
+}
+
+/* Ends the main process: SIGTERM now (or the task_stop command for a stop request), SIGKILL
+ * after stop_timeout. */
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+    if (t->main) {
+        log_task_warning(task_name(t), "still running %u s after the stop, killing it",
+                         t->cfg->stop_timeout);
+        task_kill_group(t, t->main, SIGKILL);
+    }
+    return 0;
+}
+
+static void task_terminate(struct task *t, enum stop_cause cause)
+{
+    t->stop_cause = cause;
+    t->period_enabled = false;
+    t->phase = PHASE_STOPPING;
+    timer_disarm(t->heartbeat_timer);
+    timer_disarm(t->run_timer);
+    task_kill_group(t, t->main, SIGTERM);
+    timer_arm(t, &t->kill_timer, (usec_t) t->cfg->stop_timeout * USEC_PER_SEC, on_kill_timer);
+}
+
+static int on_heartbeat_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+    char why[128];
+
+    if (t->phase != PHASE_MAIN)
+        return 0;
+    snprintf(why, sizeof(why), "heartbeat lost: no heartbeat within %u s",
+             t->cfg->heartbeat_interval);
+    log_task_error(task_name(t), "task %s heartbeat timeout (%s), stopping it", task_name(t), why);
+    task_set_state(t, TASK_FAILED, why);
+    task_terminate(t, STOP_HEARTBEAT);
+    return 0;
+}
+
+static int on_run_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+    char why[128];
+
+    if (t->phase != PHASE_MAIN)
+        return 0;
+    snprintf(why, sizeof(why), "timed out: still running after %u s", t->cfg->timeout);
+    log_task_error(task_name(t), "%s, stopping it", why);
+    task_set_state(t, TASK_FAILED, why);
+    task_terminate(t, STOP_TIMEOUT);
+    return 0;
+}
+
+static void task_reset_result(struct task *t)
+{
+    t->result_level = -1;
+    json_object_put(t->details);
+    t->details = NULL;
+    t->start_time = now_usec(CLOCK_REALTIME);
+    t->end_time = 0;
+}
+
+/* Conflict policy before a start: 0 to go on, <0 (message set) to refuse. */
+static int task_check_conflict(struct task *t)
+{
+    pid_t pids[64];
+    int n;
+
+    if (t->cfg->conflict == CONFLICT_UP)
+        return 0;
+    n = process_find_matching(t->ctx->proc_root, t->cfg->task_start, pids, ELEMENTSOF(pids));
+    if (n <= 0)
+        return 0;
+    if (t->cfg->conflict == CONFLICT_DOWN) {
+        task_msg(t, "check conflict failed: process %d already runs '%s'", (int) pids[0],
+                 t->cfg->task_start);
+        return -EBUSY;
+    }
+    for (int i = 0; i < n && i < (int) ELEMENTSOF(pids); i++) {
+        log_task_notice(task_name(t), "conflict=kill: sending SIGTERM to process %d",
+                        (int) pids[i]);
+        if (kill(pids[i], SIGTERM) < 0 && errno != ESRCH)
+            log_task_warning_errno(task_name(t), errno, "cannot kill process %d: %m",
+                                   (int) pids[i]);
+    }
+    return 0;
+}
+
+/* Starts one run of the main process (the first of a session, or the next period run). */
+static void task_run_main(struct task *t)
+{
+    _cleanup_strv_free_ char **argv = NULL;
+    int r;
+
+    t->last_start = now_usec(CLOCK_MONOTONIC);
+    task_reset_result(t);
+    r = task_check_conflict(t);
+    if (r >= 0) {
+        r = split_command(t->cfg->task_start, &argv);
+        if (r >= 0)
+            r = task_spawn(t, argv, CHILD_MAIN, t->cfg->task_start, &t->main);
+        else
+            task_msg(t, "task_start cannot be split");
+    }
+    if (r < 0) {
+        char why[600];
+        snprintf(why, sizeof(why), "%s: %s",
+                 r == -EBUSY ? "conflict" : "start command could not be started", t->message);
+        log_task_error(task_name(t), "%s", why);
+        task_set_state(t, TASK_FAILED, why);
+        t->result_level = SENTRY_RESULT_FAIL;
+        t->details = json_object_new_object();
+        json_object_object_add(t->details, "msg", json_object_new_string(why));
+        t->end_time = now_usec(CLOCK_REALTIME);
+        task_complete(t, false, r == -EBUSY ? -EBUSY : -ENOEXEC,
+                      r == -EBUSY ? t->message
+                      : t->cfg->type == TASK_PERIOD
+                          ? task_msg(t, "period task start popen failed, invalid command (%s)", why)
+                          : task_msg(t, "start command is invalid, popen failed (%s)", why));
+        task_session_end(t);
+        return;
+    }
+    t->runs++;
+    t->phase = PHASE_MAIN;
+    task_set_state(t, TASK_RUNNING, NULL);
+    log_task_info(task_name(t), "started (pid %d, run %" PRIu64 ")", (int) t->main->pid, t->runs);
+    if (t->cfg->heartbeat_interval > 0)
+        timer_arm(t, &t->heartbeat_timer, (usec_t) t->cfg->heartbeat_interval * USEC_PER_SEC,
+                  on_heartbeat_timeout);
+    if (t->cfg->timeout > 0)
+        timer_arm(t, &t->run_timer, (usec_t) t->cfg->timeout * USEC_PER_SEC, on_run_timeout);
+    task_complete(t, false, 0, "start task success");
+}
+
+static void on_main_exit(struct task *t, const siginfo_t *si)
+{
+    char desc[128];
+    bool ok = process_exit_is_success(si->si_code, si->si_status);
+    enum stop_cause cause = t->stop_cause;
+
+    process_describe_exit(si->si_code, si->si_status, desc, sizeof(desc));
+    timer_disarm(t->heartbeat_timer);
+    timer_disarm(t->run_timer);
+    timer_disarm(t->kill_timer);
+    t->main = task_child_free(t->main);
+    t->end_time = now_usec(CLOCK_REALTIME);
+    set_string(&t->last_run, desc);
+    t->stop_cause = STOP_NONE;
+    log_task_full_errno(ok ? LOG_INFO : LOG_WARNING, 0, task_name(t), "process %s", desc);
+
+    if (cause == STOP_NONE && t->cfg->type == TASK_PERIOD && t->period_enabled) {
+        /* A period run ended: wait for the next one (the reference does so even after a
+         * crash; the failure stays visible in last_run). */
+        t->phase = PHASE_IDLE;
+        task_set_state(t, TASK_WAITING, NULL);
+        task_schedule_next(t);
+        return;
+    }
+
+    switch (cause) {
+    case STOP_HEARTBEAT:
+    case STOP_TIMEOUT:
+        break; /* already FAILED with its reason */
+    case STOP_REQUEST:
+    case STOP_SHUTDOWN:
+        if (ok)
+            task_set_state(t, TASK_EXITED, NULL);
+        else {
+            char why[160];
+            snprintf(why, sizeof(why), "stopped: %s", desc);
+            task_set_state(t, TASK_FAILED, why);
+        }
+        break;
+    case STOP_NONE:
+        task_set_state(t, ok ? TASK_EXITED : TASK_FAILED, desc);
+        break;
+    }
+    task_session_end(t);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+    struct task_child *c = userdata;
+    struct task *t = c->task;
+
+    switch (c->role) {
+    case CHILD_MAIN:
+        on_main_exit(t, si);
+        break;
+    case CHILD_HOOK:
+        on_hook_exit(t, si);
+        break;
+    case CHILD_STOPPER:
+        if (!process_exit_is_success(si->si_code, si->si_status)) {
+            char desc[128];
+            process_describe_exit(si->si_code, si->si_status, desc, sizeof(desc));
+            log_task_warning(task_name(t), "task_stop command '%s' %s", c->what, desc);
+        }
+        t->stopper = task_child_free(t->stopper);
+        break;
+    }
+    return 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+struct task *task_new(const struct task_context *ctx, struct task_config *cfg)
+{
+    struct task *t = calloc(1, sizeof(*t));
+    if (!t) {
+        task_config_free(cfg);
+        return NULL;
+    }
+    t->ctx = ctx;
+    t->cfg = cfg;
+    t->result_level = -1;
+    t->phase = PHASE_IDLE;
+    /* Reference: oneshot starts EXITED; a period task WAITING, or EXITED without onstart. */
+    t->state = cfg->type == TASK_PERIOD && cfg->onstart ? TASK_WAITING : TASK_EXITED;
+    return t;
+}
+
+struct task *task_free(struct task *t)
+{
+    if (!t)
+        return NULL;
+    task_complete(t, false, -ECANCELED, "task removed");
+    task_complete(t, true, -ECANCELED, "task removed");
+    task_kill_group(t, t->main, SIGKILL);
+    task_kill_group(t, t->hook, SIGKILL);
+    task_child_free(t->main);
+    task_child_free(t->hook);
+    task_child_free(t->stopper);
+    sd_event_source_disable_unref(t->period_timer);
+    sd_event_source_disable_unref(t->heartbeat_timer);
+    sd_event_source_disable_unref(t->run_timer);
+    sd_event_source_disable_unref(t->kill_timer);
+    sd_event_source_disable_unref(t->hook_timer);
+    strv_free(t->hook_cmds);
+    strv_free(t->warnings);
+    free(t->hook_failure);
+    free(t->reason);
+    free(t->last_run);
+    json_object_put(t->details);
+    task_config_free(t->cfg);
+    free(t);
+    return NULL;
+}
+
+int task_start(struct task *t, task_done_fn done, void *userdata, const char **message)
+{
+    if (!t->cfg->enabled) {
+        *message = "mod is not enabled";
+        return -EPERM;
+    }
+    if (t->phase == PHASE_STOPPING || t->phase == PHASE_POST) {
+        *message = "task is stopping, please wait";
+        return -EBUSY;
+    }
+    if (t->phase != PHASE_IDLE || t->state == TASK_RUNNING) {
+        *message = "task is running, please wait";
+        return -EBUSY;
+    }
+    if (task_add_waiter(t, false, done, userdata) < 0) {
+        *message = "out of memory";
+        return -ENOMEM;
+    }
+    timer_disarm(t->period_timer);
+    t->stop_cause = STOP_NONE;
+    t->period_enabled = t->cfg->type == TASK_PERIOD;
+    task_set_state(t, TASK_RUNNING, NULL);
+    if (t->cfg->task_pre)
+        task_hooks_run(t, t->cfg->task_pre, false);
+    else
+        task_run_main(t);
+    return 0;
+}
+
+static int task_do_stop(struct task *t, task_done_fn done, void *userdata, const char **message)
+{
+    _cleanup_strv_free_ char **argv = NULL;
+    int r;
+
+    switch (t->phase) {
+    case PHASE_IDLE:
+        if (t->state != TASK_WAITING) {
+            *message = "task already stopped";
+            return 1;
+        }
+        /* A period task between runs: its session ends now. */
+        if (task_add_waiter(t, true, done, userdata) < 0)
+            return -ENOMEM;
+        task_set_state(t, TASK_EXITED, NULL);
+        task_session_end(t);
+        return 0;
+    case PHASE_PRE:
+        /* Let the running pre command go, then end the session instead of starting. */
+        if (task_add_waiter(t, true, done, userdata) < 0)
+            return -ENOMEM;
+        t->stop_cause = STOP_REQUEST;
+        t->period_enabled = false;
+        task_kill_group(t, t->hook, SIGTERM);
+        return 0;
+    case PHASE_STOPPING:
+    case PHASE_POST:
+        return task_add_waiter(t, true, done, userdata);
+    case PHASE_MAIN:
+        break;
+    default:
+        return -EINVAL;
+    }
+
+    /* The main process runs: task_stop with $pid replaced by its pid. */
+    r = split_command(t->cfg->task_stop, &argv);
+    for (size_t i = 0; r >= 0 && argv[i]; i++)
+        if (streq(argv[i], "$pid")) {
+            free(argv[i]);
+            if (asprintf(&argv[i], "%d", (int) t->main->pid) < 0) {
+                argv[i] = NULL;
+                return -ENOMEM;
+            }
+        }
+    if (r >= 0) {
+        if (t->stopper) {
+            log_task_warning(task_name(t), "a task_stop command still runs, starting another");
+            t->stopper = task_child_free(t->stopper);
+        }
+        r = task_spawn(t, argv, CHILD_STOPPER, t->cfg->task_stop, &t->stopper);
+    }
+    if (r < 0) {
+        log_task_error(task_name(t), "task %s stop Popen failed: %s", task_name(t), t->message);
+        *message = task_msg(t, "task stop command could not be started: %.400s", t->message);
+        return -ENOEXEC;
+    }
+    if (task_add_waiter(t, true, done, userdata) < 0)
+        return -ENOMEM;
+    t->stop_cause = STOP_REQUEST;
+    t->period_enabled = false;
+    t->phase = PHASE_STOPPING;
+    timer_disarm(t->heartbeat_timer);
+    timer_disarm(t->run_timer);
+    timer_arm(t, &t->kill_timer, (usec_t) t->cfg->stop_timeout * USEC_PER_SEC, on_kill_timer);
+    return 0;
+}
+
+int task_stop(struct task *t, task_done_fn done, void *userdata, const char **message)
+{
+    if (!t->cfg->enabled) {
+        *message = "mod is not enabled";
+        return -EPERM;
+    }
+    return task_do_stop(t, done, userdata, message);
+}
+
+int task_heartbeat(struct task *t, const char **message)
+{
+    if (t->phase != PHASE_MAIN || t->state != TASK_RUNNING) {
+        *message = "task is not running";
+        return -ESRCH;
+    }
+    if (t->cfg->heartbeat_interval == 0) {
+        *message = "task has no heartbeat_interval";
+        return -ENOTSUP;
+    }
+    return timer_arm(t, &t->heartbeat_timer, (usec_t) t->cfg->heartbeat_interval * USEC_PER_SEC,
+                     on_heartbeat_timeout);
+}
+
+int task_set_result(struct task *t, int level, json_object *details)
+{
+    if (!sentry_result_level_to_string(level))
+        return -EINVAL;
+    t->result_level = level;
+    json_object_put(t->details);
+    t->details = json_object_get(details);
+    log_task_info(task_name(t), "result %s", sentry_result_level_to_string(level));
+    return 0;
+}
+
+void task_set_warnings(struct task *t, char **warnings)
+{
+    strv_free(t->warnings);
+    t->warnings = warnings;
+}
+
+int task_reconfigure(struct task *t, struct task_config *cfg, const char **message)
+{
+    if (cfg->type != t->cfg->type) {
+        task_config_free(cfg);
+        *message = "type of mod is different from old type, reload failed";
+        return -EINVAL;
+    }
+    task_config_free(t->cfg);
+    t->cfg = cfg;
+
+    if (t->phase == PHASE_IDLE && t->state == TASK_WAITING && t->period_enabled)
+        task_schedule_next(t);
+    if (t->phase == PHASE_MAIN) {
+        if (cfg->heartbeat_interval > 0)
+            timer_arm(t, &t->heartbeat_timer, (usec_t) cfg->heartbeat_interval * USEC_PER_SEC,
+                      on_heartbeat_timeout);
+        else
+            timer_disarm(t->heartbeat_timer);
+    }
+    if (!cfg->enabled && (task_is_active(t) || t->state == TASK_WAITING)) {
+        const char *m;
+        /* Disabled while it runs: stop it. */
+        if (task_do_stop(t, NULL, NULL, &m) < 0)
+            log_task_warning(task_name(t), "disabled by reload but cannot be stopped: %s", m);
+    }
+    *message = "";
+    return 0;
+}
+
+bool task_shutdown(struct task *t)
+{
+    switch (t->phase) {
+    case PHASE_IDLE:
+        if (t->state != TASK_WAITING)
+            return true;
+        task_set_state(t, TASK_EXITED, NULL);
+        task_session_end(t);
+        return t->phase == PHASE_IDLE;
+    case PHASE_MAIN:
+        task_terminate(t, STOP_SHUTDOWN);
+        return false;
+    case PHASE_PRE:
+        t->stop_cause = STOP_SHUTDOWN;
+        t->period_enabled = false;
+        task_kill_group(t, t->hook, SIGTERM);
+        return false;
+    default:
+        return false;
+    }
+}
+
+/* ---- views ----------------------------------------------------------------------------------- */
+
+static json_object *json_string_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_time(usec_t usec)
+{
+    char buf[64];
+    return json_object_new_string(format_timestamp_local(buf, sizeof(buf), usec, false));
+}
+
+json_object *task_result_json(const struct task *t)
+{
+    json_object *o = json_object_new_object();
+    const char *level = t->result_level >= 0 ? sentry_result_level_to_string(t->result_level) : "";
+
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "result", json_object_new_string(level));
+    json_object_object_add(o, "start_time", json_time(t->start_time));
+    json_object_object_add(o, "end_time", json_time(t->end_time));
+    json_object_object_add(
+        o, "error_msg",
+        json_object_new_string(t->result_level >= 0 ? result_error_msg[t->result_level] : ""));
+    json_object_object_add(o, "details",
+                           t->details ? json_object_get(t->details) : json_object_new_object());
+    return o;
+}
+
+json_object *task_status_json(const struct task *t)
+{
+    const struct task_config *c = t->cfg;
+    json_object *o = json_object_new_object(), *w;
+
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "name", json_object_new_string(c->name));
+    json_object_object_add(o, "type", json_object_new_string(task_type_to_string(c->type)));
+    json_object_object_add(o, "enabled", json_object_new_boolean(c->enabled));
+    json_object_object_add(o, "state", json_object_new_string(task_state_to_string(t->state)));
+    json_object_object_add(o, "phase", json_object_new_string(task_phase_to_string(t->phase)));
+    json_object_object_add(o, "reason",
+                           json_string_or_null(t->state == TASK_FAILED ? t->reason : NULL));
+    json_object_object_add(o, "last_run", json_string_or_null(t->last_run));
+    json_object_object_add(o, "pid", json_object_new_int(t->main ? t->main->pid : 0));
+    json_object_object_add(o, "runs", json_object_new_uint64(t->runs));
+    json_object_object_add(o, "start_time", json_time(t->start_time));
+    json_object_object_add(o, "end_time", json_time(t->end_time));
+    json_object_object_add(o, "interval",
+                           c->type == TASK_PERIOD ? json_object_new_int((int) c->interval) : NULL);
+    json_object_object_add(o, "heartbeat_interval",
+                           json_object_new_int((int) c->heartbeat_interval));
+    json_object_object_add(o, "onstart", json_object_new_boolean(c->onstart));
+    json_object_object_add(o, "alarm_id",
+                           c->alarm_id ? json_object_new_int((int) c->alarm_id) : NULL);
+    json_object_object_add(o, "alarm_clear_time",
+                           c->alarm_id ? json_object_new_int((int) c->alarm_clear_time) : NULL);
+    json_object_object_add(o, "conflict",
+                           json_object_new_string(task_conflict_to_string(c->conflict)));
+    json_object_object_add(o, "user", json_string_or_null(c->user));
+    json_object_object_add(o, "timeout", json_object_new_int((int) c->timeout));
+    json_object_object_add(o, "task_start", json_object_new_string(c->task_start));
+    json_object_object_add(o, "task_stop", json_object_new_string(c->task_stop));
+    json_object_object_add(o, "mod_file", json_object_new_string(c->path));
+    w = json_object_new_array();
+    for (char **p = t->warnings; p && *p; p++)
+        json_object_array_add(w, json_object_new_string(*p));
+    json_object_object_add(o, "warnings", w);
+    return o;
+}
