@@ -453,7 +453,7 @@ static void conn_dispatch(struct conn *c, const char *line, size_t len)
     r.verb = json_object_get_string(vv);
     v = server_find_verb(s, r.verb);
     if (!v) {
-        request_reply_error(&r, EOPNOTSUPP, "unknown verb '%.64s'", r.verb);
+        request_reply_error(&r, ENOSYS, "unknown verb '%.64s'", r.verb);
         return;
     }
     if ((v->flags & VERB_ROOT) && c->cred.uid != 0) {

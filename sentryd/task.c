@@ -743,7 +743,7 @@ int task_start(struct task *t, task_done_fn done, void *userdata, const char **m
 {
     if (!t->cfg->enabled) {
         *message = "mod is not enabled";
-        return -EPERM;
+        return -ENOTSUP;
     }
     if (t->phase == PHASE_STOPPING || t->phase == PHASE_POST) {
         *message = "task is stopping, please wait";
@@ -839,7 +839,7 @@ int task_stop(struct task *t, task_done_fn done, void *userdata, const char **me
 {
     if (!t->cfg->enabled) {
         *message = "mod is not enabled";
-        return -EPERM;
+        return -ENOTSUP;
     }
     return task_do_stop(t, done, userdata, message);
 }

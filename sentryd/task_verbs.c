@@ -25,7 +25,7 @@ static int req_task(struct request *r, const char *notfound, bool allow_disabled
     if (!t)
         return request_reply_error(r, ENOENT, "%s", notfound);
     if (!allow_disabled && !task_get_config(t)->enabled)
-        return request_reply_error(r, EPERM, "mod is not enabled");
+        return request_reply_error(r, ENOTSUP, "mod is not enabled");
     *ret = t;
     return 0;
 }
@@ -93,7 +93,7 @@ static int verb_get_result(struct request *r)
     if (!t)
         return request_reply_error(r, ENOENT, "cannot find task by name %s", name);
     if (!task_get_config(t)->enabled)
-        return request_reply_error(r, EPERM, "mod %s is not enabled", name);
+        return request_reply_error(r, ENOTSUP, "mod %s is not enabled", name);
     return request_reply(r, task_result_json(t));
 }
 
