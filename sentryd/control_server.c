@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "control_conn.h"
 #include "control_server.h"
 #include "errno_name.h"
 #include "line_buffer.h"
+#include "out_buffer.h"
 #include "log.h"
 #include "names.h"
 #include "sentry/sentry.h"
@@ -23,11 +25,6 @@
 #define READ_BUDGET    (1024 * 1024)
 #define OUT_HIGH_WATER (1024 * 1024)
 #define LISTEN_BACKLOG 256
-
-struct out_buffer {
-    char *data;
-    size_t start, len, alloc;
-};
 
 struct conn {
     unsigned refs;
@@ -42,6 +39,8 @@ struct conn {
     unsigned pending; /* deferred answers not sent yet */
     bool eof;         /* the peer will send nothing more */
     bool closed;
+    void *stream; /* an attached stream (alarm subscription) */
+    const struct conn_stream_ops *stream_ops;
     struct conn *prev, *next;
 };
 
@@ -53,6 +52,7 @@ struct control_server {
     unsigned max_clients;
     unsigned n_clients;
     uint64_t next_number;
+    bool input_paused; /* backpressure from the alarm store: no request is read */
     const struct verb *const *verb_tables;
     void *userdata;
     struct conn *conns;
@@ -67,51 +67,6 @@ static void conn_close(struct conn *c);
 static void conn_update_events(struct conn *c);
 
 /* ---- output --------------------------------------------------------------------------------- */
-
-static int out_buffer_append(struct out_buffer *b, const char *p, size_t n)
-{
-    if (b->start > 0 && b->start + b->len + n > b->alloc) {
-        memmove(b->data, b->data + b->start, b->len);
-        b->start = 0;
-    }
-    if (b->len + n > b->alloc) {
-        size_t a = b->alloc ? b->alloc : 4096;
-        while (a < b->len + n)
-            a *= 2;
-        char *d = realloc(b->data, a);
-        if (!d)
-            return -ENOMEM;
-        b->data = d;
-        b->alloc = a;
-    }
-    memcpy(b->data + b->start + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-/* Writes what the socket takes. 0 when all was written or EAGAIN, -errno on a dead peer. */
-static int conn_flush(struct conn *c)
-{
-    while (c->out.len > 0) {
-        ssize_t n = send(c->fd, c->out.data + c->out.start, c->out.len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return 0;
-            return -errno;
-        }
-        c->out.start += (size_t) n;
-        c->out.len -= (size_t) n;
-    }
-    c->out.start = 0;
-    /* Give back memory of a burst once drained. */
-    if (c->out.alloc > 65536) {
-        free(c->out.data);
-        c->out = (struct out_buffer){0};
-    }
-    return 0;
-}
 
 static void conn_send_line(struct conn *c, const char *line, size_t len)
 {
@@ -138,7 +93,7 @@ static void conn_unref(struct conn *c)
     if (!c || --c->refs > 0)
         return;
     line_buffer_done(&c->in);
-    free(c->out.data);
+    out_buffer_done(&c->out);
     json_tokener_free(c->tok);
     free(c);
 }
@@ -150,6 +105,13 @@ static void conn_close(struct conn *c)
     if (c->closed)
         return;
     c->closed = true;
+    if (c->stream_ops) {
+        const struct conn_stream_ops *ops = c->stream_ops;
+        void *stream = c->stream;
+        c->stream_ops = NULL;
+        c->stream = NULL;
+        ops->on_close(stream);
+    }
     c->io = sd_event_source_disable_unref(c->io);
     close(c->fd);
     c->fd = -1;
@@ -165,22 +127,84 @@ static void conn_close(struct conn *c)
     conn_unref(c);
 }
 
-/* Input is read while the peer sends and answers do not pile up; output when there is some. */
+/* Input is read while the peer sends, answers do not pile up and the store keeps pace; output
+ * when there is some. Without requested events the source stays registered so that a full
+ * hang-up of the peer (EPOLLHUP) is still seen. */
 static void conn_update_events(struct conn *c)
 {
     uint32_t ev = 0;
 
     if (c->closed)
         return;
-    if (!c->eof && c->out.len < OUT_HIGH_WATER)
-        ev |= EPOLLIN;
-    if (c->out.len > 0)
-        ev |= EPOLLOUT;
-    if (ev == 0 && c->pending == 0) {
+    if (c->eof && c->out.len == 0 && c->pending == 0 && !c->stream) {
         conn_close(c);
         return;
     }
+    if (!c->eof && c->out.len < OUT_HIGH_WATER && !c->server->input_paused)
+        ev |= EPOLLIN;
+    if (c->out.len > 0)
+        ev |= EPOLLOUT;
     sd_event_source_set_io_events(c->io, ev);
+}
+
+struct conn *request_conn(const struct request *r)
+{
+    return r->conn;
+}
+
+void conn_attach_stream(struct conn *c, void *stream, const struct conn_stream_ops *ops)
+{
+    c->stream = stream;
+    c->stream_ops = ops;
+}
+
+void conn_detach_stream(struct conn *c)
+{
+    c->stream = NULL;
+    c->stream_ops = NULL;
+    conn_update_events(c);
+}
+
+void *conn_get_stream(const struct conn *c)
+{
+    return c->stream;
+}
+
+void conn_send_raw(struct conn *c, const void *data, size_t len)
+{
+    if (c->closed)
+        return;
+    if (out_buffer_append(&c->out, data, len) < 0) {
+        log_error("client %" PRIu64 ": out of memory, closing", c->number);
+        conn_close(c);
+        return;
+    }
+    if (c->out.len == len)
+        sd_event_source_set_io_events(c->io,
+                                      EPOLLOUT | (c->eof || c->server->input_paused ? 0 : EPOLLIN));
+}
+
+size_t conn_queued(const struct conn *c)
+{
+    return c->out.len;
+}
+
+void conn_grow_sndbuf(struct conn *c, int bytes)
+{
+    /* SO_SNDBUFFORCE passes the system limit when sentryd has CAP_NET_ADMIN (root). */
+    if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0)
+        (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+void control_server_pause_input(struct control_server *s, bool paused)
+{
+    if (s->input_paused == paused)
+        return;
+    s->input_paused = paused;
+    for (struct conn *c = s->conns, *n; c; c = n) {
+        n = c->next;
+        conn_update_events(c);
+    }
 }
 
 /* ---- requests ------------------------------------------------------------------------------ */
@@ -515,17 +539,20 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
 {
     struct conn *c = conn_ref(userdata);
 
-    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->server->input_paused)
         conn_read(c);
-    if (!c->closed && (revents & EPOLLOUT || c->out.len > 0)) {
-        int r = conn_flush(c);
+    if (!c->closed && c->out.len > 0) {
+        int r = out_buffer_flush(&c->out, c->fd);
         if (r < 0) {
             log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
             conn_close(c);
         }
     }
-    if (!c->closed && (revents & EPOLLERR))
+    /* The peer is gone for good (not just done sending). */
+    if (!c->closed && (revents & (EPOLLHUP | EPOLLERR)) && (c->eof || c->server->input_paused))
         conn_close(c);
+    if (!c->closed && c->stream_ops && c->out.len < CONN_DRAIN_MARK)
+        c->stream_ops->on_drain(c->stream);
     if (!c->closed)
         conn_update_events(c);
     conn_unref(c);

@@ -28,3 +28,6 @@ int control_server_new(const struct control_server_params *p, struct control_ser
 /* Closes every connection and the socket, removes the socket file. */
 struct control_server *control_server_free(struct control_server *s);
 unsigned control_server_clients(const struct control_server *s);
+/* Stops (and resumes) reading requests from every client: backpressure while the alarm store
+ * catches up. Answers and streams keep flowing. */
+void control_server_pause_input(struct control_server *s, bool paused);

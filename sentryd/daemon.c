@@ -13,6 +13,8 @@
 #include "instance_lock.h"
 #include "sentry/sentry.h"
 #include "log.h"
+#include "metrics.h"
+#include "xalarm_server.h"
 #include "strv.h"
 
 /* Variables of sentryd's own service manager context that must not leak into tasks. */
@@ -49,6 +51,21 @@ static int on_shutdown_deadline(sd_event_source *s, uint64_t usec, void *userdat
     log_warning("tasks did not stop in time, exiting anyway (they are killed)");
     sd_event_exit(d->event, d->exit_code);
     return 0;
+}
+
+/* The store cannot keep up: stop reading reports until it has caught up. */
+static void on_backpressure(bool paused, void *userdata)
+{
+    struct daemon *d = userdata;
+    if (d->control)
+        control_server_pause_input(d->control, paused);
+    xalarm_server_pause(d->xalarm, paused);
+}
+
+static void on_bus_change(void *userdata)
+{
+    struct daemon *d = userdata;
+    metrics_writer_touch(d->metrics);
 }
 
 static void on_all_idle(void *userdata)
@@ -175,6 +192,24 @@ int daemon_setup(struct daemon *d)
         return log_oom();
     (void) task_manager_load_all(d->tasks);
 
+    struct alarm_bus_params bp = {
+        .event = d->event,
+        .db_path = d->config.store_path,
+        .sync_full = d->config.store_sync_full,
+        .retention_count = d->config.retention_count,
+        .retention_age_s = (uint64_t) d->config.retention_days * 86400,
+        .node = d->config.node,
+        .log_mode = d->config.alarm_log_mode,
+        .log_file = d->config.alarm_log_file,
+        .max_inflight = d->config.max_inflight,
+        .on_backpressure = on_backpressure,
+        .on_change = on_bus_change,
+        .userdata = d,
+    };
+    r = alarm_bus_new(&bp, &d->bus);
+    if (r < 0)
+        return log_error_errno(r, "cannot open the alarm store %s: %m", d->config.store_path);
+
     struct control_server_params cp = {
         .event = d->event,
         .socket_path = d->config.socket_path,
@@ -187,6 +222,28 @@ int daemon_setup(struct daemon *d)
     r = control_server_new(&cp, &d->control);
     if (r < 0)
         return r;
+
+    if (d->config.xalarm_enabled) {
+        struct xalarm_server_params xp = {
+            .event = d->event,
+            .bus = d->bus,
+            .dir = d->config.xalarm_dir,
+            .id_mask = d->config.xalarm_id_mask,
+            .max_clients = d->config.xalarm_max_clients,
+            .socket_mode = d->config.socket_mode,
+            .socket_group = d->config.socket_group,
+            .queue_limit = d->config.subscriber_queue,
+            .sndbuf = (int) d->config.subscriber_sndbuf,
+        };
+        r = xalarm_server_new(&xp, &d->xalarm);
+        if (r < 0)
+            return r;
+    }
+    if (d->config.metrics_dir) {
+        r = metrics_writer_new(d, d->config.metrics_dir, d->config.metrics_interval, &d->metrics);
+        if (r < 0)
+            return r;
+    }
 
     if ((r = sd_event_add_signal(d->event, &d->sig_term, SIGTERM, on_signal, d)) < 0 ||
         (r = sd_event_add_signal(d->event, &d->sig_int, SIGINT, on_signal, d)) < 0 ||
@@ -209,7 +266,14 @@ int daemon_run(struct daemon *d)
 
 void daemon_teardown(struct daemon *d)
 {
+    /* Answer what is in flight before the clients go; xalarm clients hear "service down". */
+    if (d->control)
+        control_server_pause_input(d->control, true);
+    alarm_bus_sync(d->bus);
+    d->xalarm = xalarm_server_free(d->xalarm);
+    d->metrics = metrics_writer_free(d->metrics);
     d->control = control_server_free(d->control);
+    d->bus = alarm_bus_free(d->bus);
     d->tasks = task_manager_free(d->tasks);
     d->sig_term = sd_event_source_disable_unref(d->sig_term);
     d->sig_int = sd_event_source_disable_unref(d->sig_int);

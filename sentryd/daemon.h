@@ -6,6 +6,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "alarm_bus.h"
 #include "control_server.h"
 #include "daemon_config.h"
 #include "task_manager.h"
@@ -18,6 +19,9 @@ struct daemon {
     char **base_env; /* the environment tasks start from */
     struct task_manager *tasks;
     struct control_server *control;
+    struct alarm_bus *bus;
+    struct xalarm_server *xalarm;
+    struct metrics_writer *metrics;
     sd_event_source *sig_term, *sig_int, *sig_hup;
     sd_event_source *shutdown_timer;
     bool stopping;
@@ -33,5 +37,6 @@ void daemon_reload_tasks(struct daemon *d);
 /* The verb tables of the native protocol served by sentryd. */
 extern const struct verb daemon_verbs[];
 extern const struct verb task_verbs[];
+extern const struct verb alarm_verbs[];
 /* Every verb table, NULL-terminated (for the control server). */
 const struct verb *const *daemon_verb_tables(void);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "alarm_log.h"
 #include "daemon_config.h"
 #include "ini_file.h"
 #include "log.h"
@@ -22,6 +23,11 @@ enum conf_kind {
     CONF_LOG_LEVEL,
     CONF_LOG_TARGET,
     CONF_GROUP,
+    CONF_BOOL,
+    CONF_U64,
+    CONF_SYNC,      /* normal | full */
+    CONF_ALARM_LOG, /* auto | journal | file | none */
+    CONF_ID_MASK,   /* the reference's id_mask syntax, checked when used */
 };
 
 struct conf_key {
@@ -51,6 +57,21 @@ static const struct conf_key conf_keys[] = {
     {"tasks", "default_interval", CONF_UINT, OFF(default_interval), "3", 1, 86400 * 365},
     {"tasks", "stop_timeout", CONF_UINT, OFF(stop_timeout), "10", 1, 3600},
     {"tasks", "hook_timeout", CONF_UINT, OFF(hook_timeout), "30", 1, 3600},
+    {"alarms", "store", CONF_PATH, OFF(store_path), NULL, 0, 0},
+    {"alarms", "sync", CONF_SYNC, OFF(store_sync_full), "normal", 0, 0},
+    {"alarms", "retention_count", CONF_U64, OFF(retention_count), "1000000", 0, 0},
+    {"alarms", "retention_days", CONF_UINT, OFF(retention_days), "30", 0, 36500},
+    {"alarms", "log", CONF_ALARM_LOG, OFF(alarm_log_mode), "auto", 0, 0},
+    {"alarms", "log_file", CONF_PATH, OFF(alarm_log_file), NULL, 0, 0},
+    {"alarms", "max_inflight", CONF_UINT, OFF(max_inflight), "65536", 1024, 1048576},
+    {"alarms", "subscriber_queue", CONF_UINT, OFF(subscriber_queue), "262144", 16384, 67108864},
+    {"alarms", "subscriber_sndbuf", CONF_UINT, OFF(subscriber_sndbuf), "2097152", 65536, 67108864},
+    {"xalarm", "enabled", CONF_BOOL, OFF(xalarm_enabled), "yes", 0, 0},
+    {"xalarm", "dir", CONF_PATH, OFF(xalarm_dir), "/var/run/xalarm", 0, 0},
+    {"xalarm", "id_mask", CONF_ID_MASK, OFF(xalarm_id_mask), "1001-1128", 0, 0},
+    {"xalarm", "max_clients", CONF_UINT, OFF(xalarm_max_clients), "100", 1, 65536},
+    {"metrics", "textfile_dir", CONF_PATH, OFF(metrics_dir), NULL, 0, 0},
+    {"metrics", "interval", CONF_UINT, OFF(metrics_interval), "15", 1, 3600},
 };
 
 /* Parses one value into its field. 0, or -EINVAL with *why. */
@@ -98,6 +119,43 @@ static int conf_parse_value(const struct conf_key *k, const char *v, struct daem
         *(unsigned *) field = (unsigned) m;
         return 0;
     }
+    case CONF_BOOL: {
+        bool b;
+        if (parse_boolean(v, &b) < 0) {
+            *why = "must be yes or no";
+            return -EINVAL;
+        }
+        *(bool *) field = b;
+        return 0;
+    }
+    case CONF_U64:
+        if (parse_uint_digits(v, &u) < 0) {
+            *why = "must be a non-negative integer";
+            return -EINVAL;
+        }
+        *(uint64_t *) field = u;
+        return 0;
+    case CONF_SYNC:
+        if (!streq(v, "normal") && !streq(v, "full")) {
+            *why = "must be normal or full";
+            return -EINVAL;
+        }
+        *(bool *) field = streq(v, "full");
+        return 0;
+    case CONF_ALARM_LOG:
+        r = alarm_log_mode_from_string(v);
+        if (r < 0) {
+            *why = "must be one of auto, journal, file, none";
+            return -EINVAL;
+        }
+        *(int *) field = r;
+        return 0;
+    case CONF_ID_MASK:
+        if (!string_is_printable(v, 1000)) {
+            *why = "must be a list of ids and ranges such as 1001-1128";
+            return -EINVAL;
+        }
+        break;
     case CONF_LOG_LEVEL:
         r = log_level_from_string(v);
         if (r < 0) {
@@ -213,12 +271,18 @@ int daemon_config_load(const char *path, bool path_explicit, const char *root_ov
         daemon_config_done(c);
         return -EINVAL;
     }
-    char **paths[] = {&c->tasks_dir, &c->run_dir, &c->state_dir, &c->log_dir, &c->socket_path};
+    char **paths[] = {&c->tasks_dir,      &c->run_dir,     &c->state_dir,
+                      &c->log_dir,        &c->socket_path, &c->store_path,
+                      &c->alarm_log_file, &c->xalarm_dir,  &c->metrics_dir};
     for (size_t i = 0; i < ELEMENTSOF(paths); i++)
         if (conf_root_path(c->root, paths[i]) < 0)
             return -ENOMEM;
-    /* Default socket: in the run directory. */
+    /* Defaults derived from the directories. */
     if (!c->socket_path && asprintf(&c->socket_path, "%s/sentryd.sock", c->run_dir) < 0)
+        return -ENOMEM;
+    if (!c->store_path && asprintf(&c->store_path, "%s/alarms.db", c->state_dir) < 0)
+        return -ENOMEM;
+    if (!c->alarm_log_file && asprintf(&c->alarm_log_file, "%s/alarms.log", c->log_dir) < 0)
         return -ENOMEM;
     if (!c->node) {
         char host[HOST_NAME_MAX + 1] = "localhost";
@@ -241,5 +305,10 @@ void daemon_config_done(struct daemon_config *c)
     free(c->log_dir);
     free(c->socket_path);
     free(c->socket_group);
+    free(c->store_path);
+    free(c->alarm_log_file);
+    free(c->xalarm_dir);
+    free(c->xalarm_id_mask);
+    free(c->metrics_dir);
     *c = (struct daemon_config){0};
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct daemon_config {
@@ -28,6 +29,24 @@ struct daemon_config {
     unsigned default_interval;
     unsigned stop_timeout;
     unsigned hook_timeout;
+    /* alarms */
+    char *store_path;
+    bool store_sync_full;
+    uint64_t retention_count;
+    unsigned retention_days;
+    int alarm_log_mode; /* enum alarm_log_mode */
+    char *alarm_log_file;
+    unsigned max_inflight;
+    unsigned subscriber_queue;  /* bytes of a subscriber's output before it reads the store */
+    unsigned subscriber_sndbuf; /* kernel send buffer of a subscriber's socket */
+    /* xalarm */
+    bool xalarm_enabled;
+    char *xalarm_dir;
+    char *xalarm_id_mask;
+    unsigned xalarm_max_clients;
+    /* metrics */
+    char *metrics_dir; /* NULL: no textfile */
+    unsigned metrics_interval;
 };
 
 /* Reads path (NULL: the built-in default path, which may be missing). root_override (may be

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "daemon.h"
 #include "daemon_lifecycle.h"
@@ -149,6 +150,8 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Files sentryd creates (alarm store, logs) are not for everyone; tasks get 022 back. */
+    umask(0027);
 
     r = parse_args(argc, argv, &o);
     if (r <= 0)

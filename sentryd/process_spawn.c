@@ -80,6 +80,7 @@ static _noreturn_ void child_exec(const struct spawn_params *p, const char *prog
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
+    umask(0022);
     if (setsid() < 0)
         goto fail;
     int out = p->output_fd >= 0 ? p->output_fd : null_fd;
