@@ -56,11 +56,43 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
     return r == -EPERM || r == -EACCES ? EXIT_PERMISSION : EXIT_FAILED;
 }
 
+/* Prints like Python's json.dumps(indent=4), the reference's output format. */
+static void print_indented(json_object *o, int depth)
+{
+    enum json_type t = o ? json_object_get_type(o) : json_type_null;
+
+    if (t == json_type_object && json_object_object_length(o) > 0) {
+        size_t i = 0, n = (size_t) json_object_object_length(o);
+        printf("{\n");
+        json_object_object_foreach(o, k, v)
+        {
+            _cleanup_json_ json_object *key = json_object_new_string(k);
+            printf("%*s%s: ", (depth + 1) * 4, "", json_plain(key, NULL));
+            print_indented(v, depth + 1);
+            printf(++i < n ? ",\n" : "\n");
+        }
+        printf("%*s}", depth * 4, "");
+    } else if (t == json_type_array && json_object_array_length(o) > 0) {
+        size_t n = json_object_array_length(o);
+        printf("[\n");
+        for (size_t i = 0; i < n; i++) {
+            printf("%*s", (depth + 1) * 4, "");
+            print_indented(json_object_array_get_idx(o, i), depth + 1);
+            printf(i + 1 < n ? ",\n" : "\n");
+        }
+        printf("%*s]", depth * 4, "");
+    } else if (t == json_type_object)
+        printf("{}");
+    else if (t == json_type_array)
+        printf("[]");
+    else
+        printf("%s", o ? json_plain(o, NULL) : "null");
+}
+
 void ctl_print_json(json_object *o)
 {
-    const char *s = json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    printf("%s\n", s ? s : "null");
+    print_indented(o, 0);
+    printf("\n");
 }
 
 int ctl_usage_error(const char *cmd, const char *fmt, ...)

@@ -8,7 +8,7 @@
 #include "sentry/sentry.h"
 #include "sentryctl.h"
 
-static const struct ctl_command *const command_tables[] = {task_commands, NULL};
+static const struct ctl_command *const command_tables[] = {task_commands, alarm_commands, NULL};
 
 static void help(void)
 {
@@ -19,9 +19,9 @@ static void help(void)
            "Commands:\n");
     for (const struct ctl_command *const *t = command_tables; *t; t++)
         for (const struct ctl_command *c = *t; c->name; c++) {
-            char usage[64];
+            char usage[80];
             snprintf(usage, sizeof(usage), "%s %s", c->name, c->args);
-            printf("  %-26s %s\n", usage, c->summary);
+            printf("  %-44s %s\n", usage, c->summary);
         }
     printf("\n"
            "Options:\n"

@@ -5,7 +5,7 @@
 #include "alarm.h"
 #include "json_escape.h"
 #include "names.h"
-#include "sentry/register_xalarm.h"
+#include "xalarm_record.h"
 #include "string_table.h"
 
 static const char *const alarm_level_table[_ALARM_LEVEL_MAX] = {
@@ -132,15 +132,16 @@ const char *alarm_record_line(struct alarm_record *r, size_t *len)
 const void *alarm_record_xalarm(struct alarm_record *r)
 {
     if (!r->xrec) {
-        struct alarm_info *x = calloc(1, sizeof(*x));
-        if (!x)
+        struct alarm_info *x = malloc(sizeof(*x));
+        struct timeval tv = {.tv_sec = (time_t) (r->a.time_us / 1000000),
+                             .tv_usec = (suseconds_t) (r->a.time_us % 1000000)};
+        /* Only sysSentry ids reach xalarm clients; a text with a NUL inside is cut there. */
+        if (!x ||
+            xalarm_record_build(x, r->a.id, r->a.level, r->a.type, &tv, r->a.text,
+                                strnlen(r->a.text, MIN(r->a.text_len, XALARM_TEXT_MAX))) < 0) {
+            free(x);
             return NULL;
-        x->usAlarmId = r->a.id;
-        x->ucAlarmLevel = r->a.level;
-        x->ucAlarmType = r->a.type;
-        x->AlarmTime.tv_sec = (time_t) (r->a.time_us / 1000000);
-        x->AlarmTime.tv_usec = (suseconds_t) (r->a.time_us % 1000000);
-        memcpy(x->pucParas, r->a.text, MIN(r->a.text_len, sizeof(x->pucParas) - 1));
+        }
         r->xrec = x;
     }
     return r->xrec;

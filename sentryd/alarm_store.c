@@ -32,7 +32,8 @@ struct alarm_store {
     void *userdata;
 
     sqlite3 *rdb; /* main thread */
-    sqlite3_stmt *q_after, *q_id_desc, *q_desc, *q_oldest, *q_active;
+    sqlite3_stmt *q_after, *q_id_desc, *q_desc, *q_oldest, *q_active, *q_oldest_recv;
+    sd_event_source *retention_timer; /* when the oldest row passes the age limit */
     uint64_t last_seq;
 
     /* main -> writer */
@@ -41,6 +42,7 @@ struct alarm_store {
     int writer_fd; /* eventfd the writer sleeps on */
     atomic_int writer_sleeping;
     atomic_bool stopping;
+    atomic_bool prune_requested; /* the main thread saw rows older than the age limit */
     atomic_uint inflight;
     /* writer -> main */
     struct cds_wfcq_head done_head;
@@ -130,6 +132,8 @@ static int64_t db_scalar(sqlite3 *db, const char *sql)
 struct writer {
     struct alarm_store *s;
     sqlite3 *db;
+    uint64_t oldest;       /* lowest seq stored as far as the writer knows; 0: unknown */
+    usec_t last_age_check; /* CLOCK_MONOTONIC */
     sqlite3_stmt *ins, *act_set, *act_clear, *meta_seq, *del_upto, *oldest_recv_after;
     struct alarm_record *batch[BATCH_MAX];
 };
@@ -245,36 +249,29 @@ static void writer_hand_back(struct writer *w, size_t n, int error)
     }
 }
 
-/* Deletes rows beyond the retention limits, a bounded number per transaction. */
-static void writer_prune(struct writer *w, uint64_t last_seq)
+/* The first seq whose row was received at or after cutoff (rows are in receive order). */
+static uint64_t writer_first_young(struct writer *w, uint64_t last_seq, uint64_t cutoff)
 {
-    struct alarm_store *s = w->s;
-    uint64_t upto = 0;
-
-    if (s->retention_count && last_seq > s->retention_count)
-        upto = last_seq - s->retention_count;
-    if (s->retention_age_us) {
-        uint64_t cutoff = now_usec(CLOCK_REALTIME) - s->retention_age_us;
-        /* seq and recv time grow together: find the first row young enough by bisection */
-        uint64_t lo = 1, hi = last_seq + 1;
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2, seq = 0, recv = 0;
-            sqlite3_bind_int64(w->oldest_recv_after, 1, (sqlite3_int64) mid);
-            if (sqlite3_step(w->oldest_recv_after) == SQLITE_ROW) {
-                seq = (uint64_t) sqlite3_column_int64(w->oldest_recv_after, 0);
-                recv = (uint64_t) sqlite3_column_int64(w->oldest_recv_after, 1);
-            }
-            sqlite3_reset(w->oldest_recv_after);
-            if (seq == 0 || recv >= cutoff)
-                hi = mid;
-            else
-                lo = seq + 1;
+    uint64_t lo = 1, hi = last_seq + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, seq = 0, recv = 0;
+        sqlite3_bind_int64(w->oldest_recv_after, 1, (sqlite3_int64) mid);
+        if (sqlite3_step(w->oldest_recv_after) == SQLITE_ROW) {
+            seq = (uint64_t) sqlite3_column_int64(w->oldest_recv_after, 0);
+            recv = (uint64_t) sqlite3_column_int64(w->oldest_recv_after, 1);
         }
-        if (lo > 1 && lo - 1 > upto)
-            upto = lo - 1;
+        sqlite3_reset(w->oldest_recv_after);
+        if (seq == 0 || recv >= cutoff)
+            hi = mid;
+        else
+            lo = seq + 1;
     }
-    if (upto == 0)
-        return;
+    return lo;
+}
+
+/* Deletes every row with seq <= upto, a bounded number per transaction. */
+static void writer_delete_upto(struct writer *w, uint64_t upto)
+{
     for (;;) {
         sqlite3_bind_int64(w->del_upto, 1, (sqlite3_int64) upto);
         int rc = sqlite3_step(w->del_upto);
@@ -284,8 +281,38 @@ static void writer_prune(struct writer *w, uint64_t last_seq)
             return;
         }
         if (sqlite3_changes(w->db) < PRUNE_BATCH)
-            return;
+            break;
     }
+    w->oldest = upto + 1;
+}
+
+/* Applies the retention limits after a commit: by count when the store holds a little more than
+ * allowed (so deletes come in batches), by age at most every 10 s while alarms flow, or when
+ * the main thread's timer saw the oldest row expire. */
+static void writer_retain(struct writer *w, uint64_t last_seq)
+{
+    struct alarm_store *s = w->s;
+    usec_t now = now_usec(CLOCK_MONOTONIC);
+    uint64_t upto = 0;
+
+    if (s->retention_count) {
+        uint64_t slack = MAX(s->retention_count / 100, 64);
+        if (w->oldest == 0)
+            w->oldest =
+                (uint64_t) MAX(db_scalar(w->db, "SELECT IFNULL(MIN(seq), 0) FROM alarms"), 1);
+        if (last_seq >= w->oldest && last_seq - w->oldest + 1 > s->retention_count + slack)
+            upto = last_seq - s->retention_count;
+    }
+    if (s->retention_age_us && (atomic_exchange(&s->prune_requested, false) ||
+                                now - w->last_age_check >= 10 * USEC_PER_SEC)) {
+        w->last_age_check = now;
+        uint64_t first =
+            writer_first_young(w, last_seq, now_usec(CLOCK_REALTIME) - s->retention_age_us);
+        if (first > 1)
+            upto = MAX(upto, first - 1);
+    }
+    if (upto >= (w->oldest ? w->oldest : 1))
+        writer_delete_upto(w, upto);
 }
 
 static size_t writer_take(struct writer *w)
@@ -306,7 +333,8 @@ static void writer_wait(struct alarm_store *s)
 {
     atomic_store(&s->writer_sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!cds_wfcq_empty(&s->sub_head, &s->sub_tail) || atomic_load(&s->stopping)) {
+    if (!cds_wfcq_empty(&s->sub_head, &s->sub_tail) || atomic_load(&s->stopping) ||
+        atomic_load(&s->prune_requested)) {
         atomic_store(&s->writer_sleeping, 0);
         return;
     }
@@ -322,11 +350,13 @@ static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     struct alarm_store *s = w->s;
-    uint64_t last_prune_check = 0;
+    uint64_t last = s->last_seq;
 
     for (;;) {
         size_t n = writer_take(w);
         if (n == 0) {
+            if (atomic_load(&s->prune_requested))
+                writer_retain(w, last);
             if (atomic_load(&s->stopping) && cds_wfcq_empty(&s->sub_head, &s->sub_tail))
                 break;
             writer_wait(s);
@@ -334,27 +364,23 @@ static void *writer_main(void *arg)
         }
         int rc = writer_commit(w, n);
         int error = 0;
-        if (rc != SQLITE_OK) {
+        if (rc != SQLITE_OK)
             error = sqlite_error(w->db, rc, "commit");
-        } else
+        else
             atomic_fetch_add(&s->commits, 1);
-        uint64_t last = w->batch[n - 1]->a.seq;
         /* The writer keeps its own references for logging after the hand-back. */
         for (size_t i = 0; i < n; i++)
             alarm_record_ref(w->batch[i]);
         writer_hand_back(w, n, error);
-        if (error == 0 && s->on_batch)
-            s->on_batch(w->batch, n, s->userdata);
+        if (error == 0) {
+            last = w->batch[n - 1]->a.seq;
+            if (s->on_batch)
+                s->on_batch(w->batch, n, s->userdata);
+        }
         for (size_t i = 0; i < n; i++)
             alarm_record_unref(w->batch[i]);
-
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        if (error == 0 && (s->retention_count || s->retention_age_us) &&
-            now - last_prune_check > 10 * USEC_PER_SEC) {
-            last_prune_check = now;
-            writer_prune(w, last);
-        } else if (error == 0 && s->retention_count && last % 4096 == 0)
-            writer_prune(w, last);
+        if (error == 0)
+            writer_retain(w, last);
     }
     return NULL;
 }
@@ -378,12 +404,56 @@ static void store_drain_done(struct alarm_store *s)
     }
 }
 
+static void store_arm_retention(struct alarm_store *s);
+
+static int on_retention_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    struct alarm_store *s = userdata;
+    uint64_t oldest_recv = 0;
+
+    if (sqlite3_step(s->q_oldest_recv) == SQLITE_ROW)
+        oldest_recv = (uint64_t) sqlite3_column_int64(s->q_oldest_recv, 0);
+    sqlite3_reset(s->q_oldest_recv);
+    if (oldest_recv && oldest_recv + s->retention_age_us <= now_usec(CLOCK_REALTIME)) {
+        /* Expired rows and maybe no alarm to trigger the writer: ask it to prune. */
+        atomic_store(&s->prune_requested, true);
+        uint64_t one = 1;
+        ssize_t _unused_ k = write(s->writer_fd, &one, sizeof(one));
+        sd_event_source_set_time_relative(src, 60 * USEC_PER_SEC);
+        sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        return 0;
+    }
+    store_arm_retention(s);
+    return 0;
+}
+
+/* Sleeps until the oldest row passes the age limit (never, when the store is empty). */
+static void store_arm_retention(struct alarm_store *s)
+{
+    uint64_t oldest_recv = 0;
+    int enabled = SD_EVENT_OFF;
+
+    if (!s->retention_age_us || !s->retention_timer)
+        return;
+    if (sd_event_source_get_enabled(s->retention_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+        return;
+    if (sqlite3_step(s->q_oldest_recv) == SQLITE_ROW)
+        oldest_recv = (uint64_t) sqlite3_column_int64(s->q_oldest_recv, 0);
+    sqlite3_reset(s->q_oldest_recv);
+    if (!oldest_recv)
+        return;
+    usec_t now = now_usec(CLOCK_REALTIME), at = oldest_recv + s->retention_age_us + USEC_PER_SEC;
+    sd_event_source_set_time_relative(s->retention_timer, at > now ? at - now : 0);
+    sd_event_source_set_enabled(s->retention_timer, SD_EVENT_ONESHOT);
+}
+
 static int on_done_event(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
     struct alarm_store *s = userdata;
     uint64_t v;
     ssize_t _unused_ k = read(fd, &v, sizeof(v));
     store_drain_done(s);
+    store_arm_retention(s);
     return 0;
 }
 
@@ -581,6 +651,8 @@ int alarm_store_open(const struct alarm_store_params *p, struct alarm_store **re
                         "SELECT " COLUMNS " FROM alarms WHERE seq < ? ORDER BY seq DESC LIMIT ?",
                         &s->q_desc)) < 0 ||
         (r = db_prepare(s->rdb, "SELECT MIN(seq) FROM alarms", &s->q_oldest)) < 0 ||
+        (r = db_prepare(s->rdb, "SELECT recv_us FROM alarms ORDER BY seq LIMIT 1",
+                        &s->q_oldest_recv)) < 0 ||
         (r = db_prepare(s->rdb,
                         "SELECT " COLUMNS " FROM alarms WHERE seq IN (SELECT seq FROM active) "
                         "ORDER BY seq",
@@ -598,6 +670,14 @@ int alarm_store_open(const struct alarm_store_params *p, struct alarm_store **re
         goto fail;
     /* Committed alarms are handed out before new requests are read: lower value runs first. */
     sd_event_source_set_priority(s->done_source, SD_EVENT_PRIORITY_IMPORTANT);
+    if (s->retention_age_us) {
+        r = sd_event_add_time_relative(p->event, &s->retention_timer, CLOCK_MONOTONIC, USEC_PER_SEC,
+                                       USEC_PER_SEC, on_retention_timer, s);
+        if (r < 0)
+            goto fail;
+        sd_event_source_set_enabled(s->retention_timer, SD_EVENT_OFF);
+        store_arm_retention(s);
+    }
 
     w = calloc(1, sizeof(*w));
     if (!w) {
@@ -640,6 +720,8 @@ struct alarm_store *alarm_store_close(struct alarm_store *s)
         store_drain_done(s);
     }
     sd_event_source_disable_unref(s->done_source);
+    sd_event_source_disable_unref(s->retention_timer);
+    sqlite3_finalize(s->q_oldest_recv);
     sqlite3_finalize(s->q_after);
     sqlite3_finalize(s->q_id_desc);
     sqlite3_finalize(s->q_desc);

@@ -14,14 +14,10 @@
 #include "log.h"
 #include "out_buffer.h"
 #include "time_util.h"
-#include "sentry/register_xalarm.h"
+#include "xalarm_record.h"
 #include "xalarm_server.h"
 
-#define XALARM_RECORD_SIZE sizeof(struct alarm_info)
-#define RECV_BATCH         16
-#define REGISTRATION_MAX   4096 /* bytes of client messages buffered before giving up on them */
-
-_Static_assert(sizeof(struct alarm_info) == 8216, "the xalarm record is 8216 bytes (LP64)");
+#define RECV_BATCH 16
 
 struct xalarm_client {
     struct xalarm_server *server;
@@ -41,7 +37,7 @@ struct xalarm_server {
     char *dir, *report_path, *alarm_path;
     int report_fd, alarm_fd;
     sd_event_source *report_source, *alarm_source;
-    bool mask[ALARM_ID_SYSSENTRY_MAX - ALARM_ID_SYSSENTRY_MIN + 1];
+    bool mask[XALARM_ID_MAX - XALARM_ID_MIN + 1];
     unsigned max_clients, n_clients;
     size_t queue_limit;
     int sndbuf;
@@ -82,7 +78,7 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
         long lo, hi;
         if (!dash && all_digits(item, n)) {
             lo = hi = strtol(item, NULL, 10);
-            if (lo < ALARM_ID_SYSSENTRY_MIN || lo > ALARM_ID_SYSSENTRY_MAX) {
+            if (lo < XALARM_ID_MIN || lo > XALARM_ID_MAX) {
                 log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
                 continue;
             }
@@ -95,8 +91,8 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
                 continue;
             }
             /* ranges are clamped to the sysSentry range, as the reference does */
-            lo = MAX(lo, ALARM_ID_SYSSENTRY_MIN);
-            hi = MIN(hi, ALARM_ID_SYSSENTRY_MAX);
+            lo = MAX(lo, XALARM_ID_MIN);
+            hi = MIN(hi, XALARM_ID_MAX);
             if (lo > hi) {
                 log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
                 continue;
@@ -106,7 +102,7 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
             continue;
         }
         for (long id = lo; id <= hi; id++)
-            mask[id - ALARM_ID_SYSSENTRY_MIN] = true;
+            mask[id - XALARM_ID_MIN] = true;
         valid++;
     }
     if (valid == 0) {
@@ -125,25 +121,23 @@ static void xalarm_take_record(struct xalarm_server *s, const struct alarm_info 
 {
     struct alarm_stats *st = alarm_bus_stats(s->bus);
     char srcbuf[ALARM_SOURCE_MAX + 1];
+    int r = truncated ? -EMSGSIZE : xalarm_record_parse(x, len, NULL);
 
-    if (len != XALARM_RECORD_SIZE || truncated) {
+    if (r < 0) {
         st->rejected[ALARM_ORIGIN_XALARM]++;
-        log_debug("xalarm report: datagram of %zu bytes dropped (must be %zu)", len,
-                  XALARM_RECORD_SIZE);
+        log_debug("xalarm report: %s datagram dropped (%zu bytes, id %u level %u type %u)",
+                  r == -EMSGSIZE ? "wrong-sized"
+                  : r == -ERANGE ? "out-of-range"
+                                 : "unterminated",
+                  len, len >= 4 ? x->usAlarmId : 0, len >= 4 ? x->ucAlarmLevel : 0,
+                  len >= 4 ? x->ucAlarmType : 0);
         return;
     }
-    if (x->usAlarmId < ALARM_ID_SYSSENTRY_MIN || x->usAlarmId > ALARM_ID_SYSSENTRY_MAX ||
-        x->ucAlarmLevel < 1 || x->ucAlarmLevel > 5 || x->ucAlarmType > 2) {
-        st->rejected[ALARM_ORIGIN_XALARM]++;
-        log_debug("xalarm report: invalid alarm (id %u level %u type %u) dropped", x->usAlarmId,
-                  x->ucAlarmLevel, x->ucAlarmType);
-        return;
-    }
-    size_t tlen = strnlen(x->pucParas, ALARM_TEXT_MAX);
+    size_t tlen = xalarm_record_text_len(x);
     log_debug("xalarm report: alarm_id: %u, alarm_level: %s, alarm_type: %s, alarm_msg_len: %zu",
               x->usAlarmId, alarm_level_to_reference_string(x->ucAlarmLevel),
               alarm_type_to_reference_string(x->ucAlarmType), tlen);
-    if (!s->mask[x->usAlarmId - ALARM_ID_SYSSENTRY_MIN]) {
+    if (!s->mask[x->usAlarmId - XALARM_ID_MIN]) {
         st->filtered_xalarm++;
         return;
     }
@@ -262,7 +256,7 @@ static int client_filter_from(json_object *ids, struct alarm_filter *f)
         if (!json_object_is_type(e, json_type_int))
             continue;
         int64_t id = json_object_get_int64(e);
-        if (id < ALARM_ID_SYSSENTRY_MIN || id > ALARM_ID_SYSSENTRY_MAX)
+        if (id < XALARM_ID_MIN || id > XALARM_ID_MAX)
             continue;
         char b[16];
         snprintf(b, sizeof(b), "%" PRId64, id);
@@ -382,7 +376,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         c->server = s;
         c->fd = cfd;
         (void) getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl);
-        alarm_filter_add_ids(&all, "1001-1128", &why);
+        alarm_filter_add_ids(&all, "1001-1128", &why); /* = XALARM_ID_MIN..MAX */
         c->sub = alarm_bus_subscribe(s->bus, SUBSCRIBER_XALARM, &all, UINT64_MAX, s->queue_limit,
                                      &client_ops, c);
         if (!c->sub || sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0) {
@@ -458,8 +452,9 @@ int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server
     s->dir = strdup(p->dir);
     s->rbuf = calloc(RECV_BATCH, sizeof(*s->rbuf));
     s->cbuf = calloc(RECV_BATCH, sizeof(*s->cbuf));
-    if (!s->dir || !s->rbuf || !s->cbuf || asprintf(&s->report_path, "%s/report", p->dir) < 0 ||
-        asprintf(&s->alarm_path, "%s/alarm", p->dir) < 0) {
+    if (!s->dir || !s->rbuf || !s->cbuf ||
+        asprintf(&s->report_path, "%s/" XALARM_SOCKET_REPORT, p->dir) < 0 ||
+        asprintf(&s->alarm_path, "%s/" XALARM_SOCKET_ALARM, p->dir) < 0) {
         xalarm_server_free(s);
         return -ENOMEM;
     }
@@ -490,12 +485,9 @@ fail:
 /* Sends the reference's "service down" record and waits a little for it to leave. */
 static void client_say_goodbye(struct xalarm_client *c)
 {
-    struct alarm_info down = {
-        .usAlarmId = ALARM_ID_SERVICE_DOWN,
-        .ucAlarmLevel = MINOR_ALM,
-        .ucAlarmType = ALARM_TYPE_OCCUR,
-    };
-    snprintf(down.pucParas, sizeof(down.pucParas), "sysSentry service is down");
+    struct alarm_info down;
+
+    xalarm_record_service_down(&down);
     if (out_buffer_append(&c->out, &down, sizeof(down)) < 0)
         return;
     usec_t end = now_usec(CLOCK_MONOTONIC) + 200 * USEC_PER_MSEC;

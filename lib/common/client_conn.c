@@ -1,5 +1,6 @@
 /* client_conn.c: see client_conn.h. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,8 @@ struct client_conn {
     json_tokener *tok;
     client_stream_cb stream_cb;
     void *stream_userdata;
+    bool nonblocking;
+    int timeout_ms; /* -1: forever */
 };
 
 int client_conn_open(const char *path, struct client_conn **ret)
@@ -52,6 +55,7 @@ int client_conn_open(const char *path, struct client_conn **ret)
     }
     c->fd = TAKE_FD(fd);
     c->next_id = 1;
+    c->timeout_ms = -1;
     line_buffer_init(&c->in, SENTRY_LINE_MAX);
     *ret = c;
     return 0;
@@ -78,6 +82,7 @@ int client_conn_set_timeout(struct client_conn *c, usec_t timeout)
 {
     struct timeval tv = {.tv_sec = (time_t) (timeout / USEC_PER_SEC),
                          .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC)};
+    c->timeout_ms = timeout ? (int) (timeout / USEC_PER_MSEC) : -1;
     if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
         setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
         return -errno;
@@ -132,9 +137,61 @@ int client_conn_read(struct client_conn *c, json_object **ret)
         if (n == 0)
             return -EPIPE;
         if (n == -EINTR)
+            return -EINTR; /* the caller decides whether a signal ends the wait */
+        if (n == -EAGAIN && c->nonblocking) {
+            /* A subscription made the socket non-blocking: wait here. */
+            struct pollfd p = {.fd = c->fd, .events = POLLIN};
+            int k = poll(&p, 1, c->timeout_ms);
+            if (k == 0)
+                return -ETIMEDOUT;
+            if (k < 0)
+                return -errno;
             continue;
+        }
         if (n < 0)
             return n == -EAGAIN ? -ETIMEDOUT : (int) n;
+    }
+}
+
+int client_conn_set_nonblocking(struct client_conn *c)
+{
+    int r = fd_set_nonblock(c->fd, 1);
+    if (r >= 0)
+        c->nonblocking = true;
+    return r;
+}
+
+int client_conn_read_available(struct client_conn *c, client_stream_cb fn, void *userdata)
+{
+    int n = 0;
+
+    for (;;) {
+        char *line;
+        size_t len;
+        int r = line_buffer_next(&c->in, &line, &len);
+        if (r == -EMSGSIZE)
+            return -EPROTO;
+        if (r > 0) {
+            json_tokener_reset(c->tok);
+            json_object *o = json_tokener_parse_ex(c->tok, line, (int) len);
+            if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EPROTO;
+            }
+            fn(o, userdata);
+            json_object_put(o);
+            n++;
+            continue;
+        }
+        if (n > 0)
+            return n;
+        ssize_t k = line_buffer_fill(&c->in, c->fd);
+        if (k == 0)
+            return -EPIPE;
+        if (k == -EAGAIN || k == -EINTR)
+            return 0;
+        if (k < 0)
+            return (int) k;
     }
 }
 
@@ -193,6 +250,8 @@ int client_conn_call(struct client_conn *c, const char *verb, json_object *args,
     for (;;) {
         json_object *msg = NULL, *rid;
         r = client_conn_read(c, &msg);
+        if (r == -EINTR)
+            continue;
         if (r < 0)
             return r;
         if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&

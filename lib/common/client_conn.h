@@ -3,6 +3,7 @@
  * matched by id. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -27,10 +28,17 @@ int client_conn_set_timeout(struct client_conn *c, usec_t timeout);
 int client_conn_call(struct client_conn *c, const char *verb, json_object *args,
                      json_object **ret_result, char **ret_message);
 
-/* Reads the next message line as JSON (for streams). 0 and *ret, -EPIPE at EOF. */
+/* Reads the next message line as JSON (for streams). 0 and *ret, -EPIPE at EOF, -EINTR when a
+ * signal interrupted the wait. */
 int client_conn_read(struct client_conn *c, json_object **ret);
 /* Sends one JSON object as a line. */
 int client_conn_send(struct client_conn *c, json_object *msg);
 
 typedef void (*client_stream_cb)(json_object *msg, void *userdata);
 void client_conn_set_stream_cb(struct client_conn *c, client_stream_cb cb, void *userdata);
+
+/* For subscriptions: the socket becomes non-blocking (calls still wait, with poll). */
+int client_conn_set_nonblocking(struct client_conn *c);
+/* Passes every complete message already received or readable now to fn, without blocking.
+ * Returns how many, 0 when none, -EPIPE when sentryd closed the connection. */
+int client_conn_read_available(struct client_conn *c, client_stream_cb fn, void *userdata);

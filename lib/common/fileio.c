@@ -118,7 +118,10 @@ int mkdir_parents(const char *path, mode_t mode)
         if (*p == '/' || *p == 0) {
             char c = *p;
             *p = 0;
-            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+            if (mkdir(buf, mode) < 0) {
+                if (errno != EEXIST)
+                    return -errno;
+            } else if (chmod(buf, mode) < 0) /* the mode asked for, whatever the umask */
                 return -errno;
             *p = c;
             if (c == 0)

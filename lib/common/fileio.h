@@ -12,7 +12,7 @@ int read_file_bounded(int dirfd, const char *path, int open_flags, size_t max, c
                       size_t *ret_len, struct stat *st);
 /* Writes data to a temporary file beside path and renames it over path. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
-/* mkdir -p with the given mode for the directories it creates. */
+/* mkdir -p; the directories it creates get exactly mode (the umask does not apply). */
 int mkdir_parents(const char *path, mode_t mode);
 /* Writes all of buf (retrying on EINTR and short writes on a blocking fd). */
 int write_all(int fd, const void *buf, size_t len);

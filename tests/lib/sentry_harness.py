@@ -96,12 +96,19 @@ class SentryRoot:
     # ---- daemon ----------------------------------------------------------------------------
     def start(self, args=(), env_extra=None, wait_ready=True):
         notify_path = os.path.join(self.dir, "notify.sock")
+        if self.notify_sock:
+            self.notify_sock.close()
+        if os.path.exists(notify_path):
+            os.unlink(notify_path)
+        self.notify_msgs = []
         self.notify_sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify_sock.bind(notify_path)
         self.notify_sock.settimeout(0.05)
         env = dict(os.environ)
         env["NOTIFY_SOCKET"] = notify_path
         env.update(env_extra or {})
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
         self._stderr = open(self.stderr_path, "ab")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen([SENTRYD, "--config", self.conf] + list(args), env=env,
@@ -238,4 +245,5 @@ class SentryTestCase(unittest.TestCase):
 
 
 def run():
-    unittest.main(verbosity=2)
+    # sockets of helper threads are left to the garbage collector on purpose
+    unittest.main(verbosity=2, warnings="ignore")

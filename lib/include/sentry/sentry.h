@@ -54,6 +54,71 @@ int sentry_result(sentry_client *c, const char *task, enum sentry_result_level l
 /* Tells sentryd the task is alive (tasks with heartbeat_interval). task NULL as above. */
 int sentry_heartbeat(sentry_client *c, const char *task);
 
+/* ---- alarms --------------------------------------------------------------------------------- */
+
+enum sentry_alarm_level {
+    SENTRY_ALARM_MINOR = 1,
+    SENTRY_ALARM_MAJOR = 2,
+    SENTRY_ALARM_CRITICAL = 3,
+};
+
+enum sentry_alarm_type {
+    SENTRY_ALARM_OCCUR = 1,
+    SENTRY_ALARM_RECOVER = 2,
+};
+
+#define SENTRY_ALARM_TEXT_MAX 8191
+
+/* An alarm. When reporting, fill id, level, type, text and optionally source (default: this
+ * task's name), key (what the alarm is about, e.g. a disk: an OCCUR stays active until a
+ * RECOVER with the same id, source and key) and time_usec (0: now). sentryd sets the rest. In
+ * a subscription callback every pointer is valid until the callback returns. */
+struct sentry_alarm {
+    uint64_t seq;
+    uint16_t id;
+    int level; /* enum sentry_alarm_level; 4 and 5 can come from xalarm reporters */
+    int type;  /* enum sentry_alarm_type; 0 can come from xalarm reporters */
+    uint64_t time_usec;
+    const char *source;
+    const char *key;
+    const char *node;
+    const char *origin; /* "native", "xalarm", "inject" */
+    const char *text;
+    int injected;
+};
+
+/* Reports an alarm and returns once sentryd has stored it; *seq (may be NULL) gets its seq. */
+int sentry_report(sentry_client *c, const struct sentry_alarm *alarm, uint64_t *seq);
+
+/* Which alarms a subscription receives; zero/NULL members mean "all". */
+struct sentry_filter {
+    const char *ids;            /* "1001-1003,1007" */
+    int min_level;              /* enum sentry_alarm_level */
+    const char *const *sources; /* NULL-terminated task names */
+    unsigned types;             /* bits 1 << SENTRY_ALARM_OCCUR, 1 << SENTRY_ALARM_RECOVER */
+};
+
+#define SENTRY_SINCE_NOW UINT64_MAX
+
+/* Called for each alarm of a subscription; return a negative value to stop sentry_run(). */
+typedef int (*sentry_alarm_fn)(const struct sentry_alarm *alarm, void *userdata);
+
+/* Turns c into a subscription: alarms that match filter (NULL: all) with a seq greater than
+ * since (SENTRY_SINCE_NOW: only new ones; pass the last seq you handled to resume without gap
+ * or duplicate). Alarms then arrive on sentry_fd(c): put it in your own poll loop and call
+ * sentry_dispatch(), or block in sentry_run(). */
+int sentry_subscribe(sentry_client *c, const struct sentry_filter *filter, uint64_t since,
+                     sentry_alarm_fn fn, void *userdata);
+/* The connection's file descriptor (readable when alarms wait). */
+int sentry_fd(const sentry_client *c);
+/* Calls fn for every alarm received so far, without blocking. Returns how many, or -EPIPE when
+ * sentryd went away. */
+int sentry_dispatch(sentry_client *c);
+/* Calls fn for each alarm as it arrives until fn returns < 0 (returns 0) or an error. */
+int sentry_run(sentry_client *c);
+/* The seq of the last alarm handed to fn (to resume after a reconnect). */
+uint64_t sentry_last_seq(const sentry_client *c);
+
 const char *sentry_result_level_to_string(enum sentry_result_level level);
 /* The level for "PASS", "FAIL", ... or -EINVAL. */
 int sentry_result_level_from_string(const char *s);
