@@ -18,6 +18,7 @@
 #include "errno_name.h"
 #include "line_buffer.h"
 #include "out_buffer.h"
+#include "request_parse.h"
 #include "log.h"
 #include "names.h"
 #include "sentry/sentry.h"
@@ -419,62 +420,23 @@ static const struct verb *server_find_verb(struct control_server *s, const char 
     return NULL;
 }
 
-/* Serializes the request's id (number or string) for the answer. */
-static int request_take_id(struct request *r)
-{
-    json_object *id = request_member(r, "id");
-    const char *s;
-
-    strcpy(r->id, "null");
-    if (!id || json_object_is_type(id, json_type_null))
-        return 0;
-    if (json_object_is_type(id, json_type_int) ||
-        (json_object_is_type(id, json_type_string) &&
-         json_object_get_string_len(id) <= REQUEST_ID_MAX)) {
-        s = json_plain(id, NULL);
-        if (s && strlen(s) < sizeof(r->id)) {
-            strcpy(r->id, s);
-            return 0;
-        }
-    }
-    return request_reply_error(r, EINVAL,
-                               "member 'id' must be an integer or a string of at most %d bytes",
-                               REQUEST_ID_MAX);
-}
-
 static void conn_dispatch(struct conn *c, const char *line, size_t len)
 {
     struct control_server *s = c->server;
     struct request r = {.conn = c, .userdata = s->userdata};
-    _cleanup_json_ json_object *msg = NULL;
+    struct parsed_request p;
     const struct verb *v;
-    json_object *vv;
+    char why[256];
 
-    strcpy(r.id, "null");
-    json_tokener_reset(c->tok);
-    msg = json_tokener_parse_ex(c->tok, line, (int) len);
-    size_t end = msg ? json_tokener_get_parse_end(c->tok) : 0;
-    while (end < len && (line[end] == ' ' || line[end] == '\t'))
-        end++;
-    if (!msg || json_tokener_get_error(c->tok) != json_tokener_success || end != len) {
-        request_reply_error(&r, EBADMSG, "request is not valid JSON: %s",
-                            msg ? "text after the object"
-                                : json_tokener_error_desc(json_tokener_get_error(c->tok)));
-        return;
-    }
-    if (!json_object_is_type(msg, json_type_object)) {
-        request_reply_error(&r, EBADMSG, "request must be a JSON object");
+    int e = request_parse(c->tok, line, len, &p, why, sizeof(why));
+    _cleanup_json_ json_object *msg = p.msg;
+    memcpy(r.id, p.id, sizeof(r.id));
+    if (e) {
+        request_reply_error(&r, e, "%s", why);
         return;
     }
     r.msg = msg;
-    if (request_take_id(&r) < 0)
-        return;
-    if (!json_object_object_get_ex(msg, "verb", &vv) ||
-        !json_object_is_type(vv, json_type_string)) {
-        request_reply_error(&r, EINVAL, "missing member 'verb' (a string)");
-        return;
-    }
-    r.verb = json_object_get_string(vv);
+    r.verb = p.verb;
     v = server_find_verb(s, r.verb);
     if (!v) {
         request_reply_error(&r, ENOSYS, "unknown verb '%.64s'", r.verb);
