@@ -14,7 +14,7 @@ RPM_PKGS="gcc make cmake pkgconf-pkg-config clang llvm clang-tools-extra
 systemd-devel json-c-devel userspace-rcu-devel inih-devel sqlite-devel libcmocka-devel
 libbpf-devel bpftool elfutils-libelf-devel zlib-devel
 python3 util-linux procps-ng
-nbdkit nbdkit-basic-filters libnbd fuse3 fio"
+nbdkit nbdkit-basic-plugins nbdkit-basic-filters libnbd nbdfuse fuse3 fio"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: run as root (sudo make ...) to install packages; trying to build with what is installed" >&2

@@ -30,8 +30,10 @@ static void check_alarm(json_object *obj)
     if (line) {
         json_tokener *tok = json_tokener_new_ex(32);
         json_object *back = json_tokener_parse_ex(tok, line, (int) len);
-        /* The stream line is exactly one JSON object followed by a newline. */
-        if (!back || json_tokener_get_parse_end(tok) != len - 1 || line[len - 1] != '\n')
+        /* The stream line is exactly one JSON object followed by a newline (which the tokener
+         * may or may not consume as white space). */
+        size_t end = json_tokener_get_parse_end(tok);
+        if (!back || end < len - 1 || line[len - 1] != '\n')
             abort();
         json_object *alarm, *text;
         if (!json_object_object_get_ex(back, "alarm", &alarm) ||
@@ -43,6 +45,8 @@ static void check_alarm(json_object *obj)
     (void) alarm_record_xalarm(r);
     alarm_record_unref(r);
 }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,6 +9,8 @@
 #include "xalarm_record.h"
 #include "xalarm_server.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
@@ -51,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (line) {
         json_tokener *tok = json_tokener_new_ex(32);
         json_object *back = json_tokener_parse_ex(tok, line, (int) len);
-        if (!back || json_tokener_get_parse_end(tok) != len - 1)
+        if (!back || json_tokener_get_parse_end(tok) < len - 1 || line[len - 1] != '\n')
             abort();
         json_object_put(back);
         json_tokener_free(tok);

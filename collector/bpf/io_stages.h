@@ -1,0 +1,89 @@
+/* io_stages.h: what the io-stage BPF programs and their loader share: limits, stage and op
+ * numbers (equal to enum io_stage / enum io_op, checked by the loader) and the map layouts.
+ * Included by the BPF program (with vmlinux.h) and by userspace (with linux/types.h). */
+#pragma once
+
+#define IO_BPF_MAX_DISKS    64    /* followed disks at once */
+#define IO_BPF_MAX_REQUESTS 32768 /* requests in flight on followed disks */
+#define IO_BPF_MAX_BIOS     16384 /* bios followed on their own (see io_stages.bpf.c) */
+#define IO_BPF_MAX_SLEEPERS 4096  /* submitters asleep in wbt, iocost or a tag wait */
+
+/* stages: the values of enum io_stage */
+#define IO_BPF_STAGE_THROTL    0
+#define IO_BPF_STAGE_WBT       1
+#define IO_BPF_STAGE_IOCOST    2
+#define IO_BPF_STAGE_BFQ       3
+#define IO_BPF_STAGE_GETTAG    4
+#define IO_BPF_STAGE_PLUG      5
+#define IO_BPF_STAGE_DEADLINE  6
+#define IO_BPF_STAGE_HCTX      7
+#define IO_BPF_STAGE_REQUEUE   8
+#define IO_BPF_STAGE_RQ_DRIVER 9
+#define IO_BPF_STAGE_BIO       10
+#define IO_BPF_STAGE_KYBER     11
+#define IO_BPF_NR_STAGES       12
+
+/* ops: the values of enum io_op */
+#define IO_BPF_OP_READ    0
+#define IO_BPF_OP_WRITE   1
+#define IO_BPF_OP_FLUSH   2
+#define IO_BPF_OP_DISCARD 3
+#define IO_BPF_NR_OPS     4
+
+/* Value of the per-CPU "counters" array, one element per disk slot. Userspace sums the CPUs. */
+struct io_bpf_stage_counter {
+    __u64 finished;
+    __u64 latency_ns;
+};
+struct io_bpf_disk_counters {
+    struct io_bpf_stage_counter c[IO_BPF_NR_STAGES][IO_BPF_NR_OPS];
+};
+
+#define IO_BPF_STAGE_NONE 0xff /* a request made but not yet in any stage */
+
+/* Value of the in-flight maps of bios and requests, keyed by their address. */
+struct io_bpf_inflight {
+    __u64 start_ns; /* bpf_ktime_get_ns() when the stage began; bios: when the bio began */
+    __u64 aux;      /* bios: when blk-throttle queued it, 0 if not throttled now;
+                       requests: the request's start_time_ns, to tell a reused request */
+    __u64 bio_ns;   /* requests: when the bio the request was made from began */
+    __u32 slot;     /* disk slot */
+    __u32 pid;      /* thread that submitted the io (or was running when it was first seen) */
+    __u8 op;
+    __u8 stage;    /* bios: IO_BPF_STAGE_BIO, or IO_BPF_STAGE_THROTL for a bio blk-throttle holds
+                      or held (start_ns then includes the time throttled) */
+    __u8 own_done; /* requests: the bio it was made from has completed */
+    __u8 pad[5];
+};
+
+/* The waits a submitting task may sleep in before it gets a request, told apart by the kernel
+ * function on its stack when it goes to sleep. */
+#define IO_BPF_WAIT_WBT    0 /* wbt_wait */
+#define IO_BPF_WAIT_IOCOST 1 /* ioc_rqos_throttle */
+#define IO_BPF_WAIT_GETTAG 2 /* blk_mq_get_tag */
+#define IO_BPF_NR_WAITS    3
+
+/* Task-local state of a thread submitting a bio of a followed request-based disk. */
+struct io_bpf_submit {
+    __u64 bio;                        /* the bio (address) */
+    __u64 split;                      /* its last split part, if any */
+    __u64 bio_ns;                     /* when the bio began */
+    __u64 waited_ns[IO_BPF_NR_WAITS]; /* time slept so far in each wait */
+    __u64 sleep_ns;                   /* start of the current sleep, 0 when running */
+    __u64 since_ns;                   /* first sleep in the current wait, for the dump gauge */
+    __u32 slot;
+    __u8 op;
+    __u8 wait;   /* IO_BPF_WAIT_* of the current or last sleep, 0xff before the first */
+    __u8 active; /* between block_bio_queue and block_getrq (or a merge) now */
+    __u8 pad[1];
+};
+
+/* Value of the "sleepers" map, keyed by thread id: a submitter asleep in a wait now. */
+struct io_bpf_sleeper {
+    __u64 since_ns; /* first sleep in this wait */
+    __u64 bio_ns;   /* when its bio began */
+    __u32 slot;
+    __u8 op;
+    __u8 wait;
+    __u8 pad[2];
+};

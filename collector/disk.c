@@ -1,0 +1,54 @@
+/* disk.c: disk type names and classification (see disk.h). */
+#include <ctype.h>
+#include <errno.h>
+
+#include "disk.h"
+#include "macro.h"
+
+static const char *const disk_type_table[_DISK_TYPE_MAX] = {
+    [DISK_NVME_SSD] = "nvme_ssd",
+    [DISK_SATA_SSD] = "sata_ssd",
+    [DISK_SATA_HDD] = "sata_hdd",
+    [DISK_VIRTUAL] = "virtual",
+};
+
+const char *disk_type_to_string(enum disk_type t)
+{
+    return (unsigned) t < _DISK_TYPE_MAX ? disk_type_table[t] : NULL;
+}
+
+int disk_type_from_string(const char *s)
+{
+    if (!s)
+        return -EINVAL;
+    for (size_t i = 0; i < _DISK_TYPE_MAX; i++)
+        if (streq(s, disk_type_table[i]))
+            return (int) i;
+    return -EINVAL;
+}
+
+enum disk_type disk_type_classify(const char *name, bool rotational)
+{
+    if (!name)
+        return DISK_VIRTUAL;
+    if (startswith(name, "nvme"))
+        return DISK_NVME_SSD;
+    if (startswith(name, "sd"))
+        return rotational ? DISK_SATA_HDD : DISK_SATA_SSD;
+    return DISK_VIRTUAL;
+}
+
+bool disk_name_is_valid(const char *name)
+{
+    size_t n = 0;
+
+    if (!name || streq(name, ".") || streq(name, ".."))
+        return false;
+    for (const char *p = name; *p; p++, n++) {
+        if (n >= DISK_NAME_MAX - 1)
+            return false;
+        if (!isalnum((unsigned char) *p) && !strchr("_.:!+-", *p))
+            return false;
+    }
+    return n > 0;
+}

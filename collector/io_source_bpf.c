@@ -1,0 +1,808 @@
+/* io_source_bpf.c: the eBPF io source: loads bpf/io_stages.bpf.c (libbpf CO-RE, BTF), follows
+ * disks by giving each a slot in its maps, and reads them.
+ *
+ * Counters: a per-CPU array element per slot holds (finished, latency_ns) for every stage and
+ * op; a read sums the CPUs. The dump gauge comes from scanning the in-flight maps (bios,
+ * requests, submitters asleep in a wait) for entries of the disk older than its threshold; one scan
+ * serves all disks read within DUMP_SCAN_REUSE_NS, so reading every disk once per period costs
+ * one scan. The wbt, iocost and gettag waits are recognised by kernel text ranges taken from
+ * kallsyms before loading.
+ *
+ * Loading degrades in steps: all programs; without fentry/fexit (refused by some kernels);
+ * only the required tracepoints. A stage whose programs are not loaded or attached is reported
+ * as not valid; bio, hctx, requeue and rq_driver are required. The scheduler stages are valid
+ * only while that scheduler is the disk's.
+ *
+ * Built without libbpf/clang/bpftool/BTF, open() says so and returns -EOPNOTSUPP. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "io_source_internal.h"
+#include "log.h"
+#include "macro.h"
+#include "virtual_file.h"
+
+#if HAVE_BPF_IO_STAGES
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include "bpf/io_stages.h"
+#include "io_stages.skel.h"
+
+_Static_assert(IO_BPF_NR_STAGES == _IO_STAGE_MAX, "BPF stage numbers");
+_Static_assert(IO_BPF_NR_OPS == _IO_OP_MAX, "BPF op numbers");
+_Static_assert(IO_BPF_STAGE_THROTL == IO_STAGE_THROTL && IO_BPF_STAGE_WBT == IO_STAGE_WBT &&
+                   IO_BPF_STAGE_IOCOST == IO_STAGE_IOCOST && IO_BPF_STAGE_BFQ == IO_STAGE_BFQ &&
+                   IO_BPF_STAGE_GETTAG == IO_STAGE_GETTAG && IO_BPF_STAGE_PLUG == IO_STAGE_PLUG &&
+                   IO_BPF_STAGE_DEADLINE == IO_STAGE_DEADLINE &&
+                   IO_BPF_STAGE_HCTX == IO_STAGE_HCTX && IO_BPF_STAGE_REQUEUE == IO_STAGE_REQUEUE &&
+                   IO_BPF_STAGE_RQ_DRIVER == IO_STAGE_RQ_DRIVER &&
+                   IO_BPF_STAGE_BIO == IO_STAGE_BIO && IO_BPF_STAGE_KYBER == IO_STAGE_KYBER,
+               "BPF stage numbers");
+_Static_assert(IO_BPF_OP_READ == IO_OP_READ && IO_BPF_OP_WRITE == IO_OP_WRITE &&
+                   IO_BPF_OP_FLUSH == IO_OP_FLUSH && IO_BPF_OP_DISCARD == IO_OP_DISCARD,
+               "BPF op numbers");
+
+#define DUMP_SCAN_REUSE_NS   (100 * 1000 * 1000ULL)
+#define BATCH_CHUNK          256
+#define DROPPED_LOG_INTERVAL (60 * 1000000000ULL)
+
+#define STAGE(s)    (1U << (s))
+#define WAIT_STAGES (STAGE(IO_STAGE_WBT) | STAGE(IO_STAGE_IOCOST) | STAGE(IO_STAGE_GETTAG))
+
+/* How much a program is needed: loading drops levels from the top until the object loads. */
+enum prog_level {
+    PROG_REQUIRED,
+    PROG_OPTIONAL,        /* tracepoints a kernel may lack */
+    PROG_OPTIONAL_FTRACE, /* fentry/fexit, which some kernels refuse */
+};
+
+/* One program of the skeleton and the stages that need it. */
+struct bpf_prog_desc {
+    const char *prog;
+    int level;
+    unsigned stages; /* STAGE() mask */
+};
+
+static const struct bpf_prog_desc prog_table[] = {
+    {"bio_queue", PROG_REQUIRED, STAGE(IO_STAGE_BIO) | WAIT_STAGES},
+    {"bio_complete", PROG_REQUIRED, STAGE(IO_STAGE_BIO)},
+    {"rq_complete", PROG_REQUIRED, STAGE(IO_STAGE_BIO) | STAGE(IO_STAGE_RQ_DRIVER)},
+    {"rq_insert", PROG_REQUIRED, 0},
+    {"rq_issue", PROG_REQUIRED, 0},
+    {"rq_requeue", PROG_REQUIRED, STAGE(IO_STAGE_REQUEUE)},
+    {"rq_merge", PROG_REQUIRED, 0},
+    {"bio_split", PROG_OPTIONAL, STAGE(IO_STAGE_BIO)},
+    {"task_switch", PROG_OPTIONAL, WAIT_STAGES},
+    {"bio_getrq", PROG_OPTIONAL, WAIT_STAGES},
+    {"bio_backmerge", PROG_OPTIONAL, WAIT_STAGES},
+    {"bio_frontmerge", PROG_OPTIONAL, WAIT_STAGES},
+    {"rq_made", PROG_OPTIONAL, STAGE(IO_STAGE_PLUG)},
+    {"throtl_queued", PROG_OPTIONAL_FTRACE, STAGE(IO_STAGE_THROTL)},
+};
+
+/* The kernel functions a submitter sleeps in for each wait (IO_BPF_WAIT_*). */
+static const char *const wait_functions[IO_BPF_NR_WAITS] = {
+    [IO_BPF_WAIT_WBT] = "wbt_wait",
+    [IO_BPF_WAIT_IOCOST] = "ioc_rqos_throttle",
+    [IO_BPF_WAIT_GETTAG] = "blk_mq_get_tag",
+};
+static const enum io_stage wait_stage[IO_BPF_NR_WAITS] = {
+    [IO_BPF_WAIT_WBT] = IO_STAGE_WBT,
+    [IO_BPF_WAIT_IOCOST] = IO_STAGE_IOCOST,
+    [IO_BPF_WAIT_GETTAG] = IO_STAGE_GETTAG,
+};
+
+/* Per slot, per stage, per op: ios in flight over the threshold, from one scan. */
+struct dump_counts {
+    uint32_t n[IO_BPF_MAX_DISKS][_IO_STAGE_MAX][_IO_OP_MAX];
+};
+
+struct bpf_disk {
+    uint32_t slot;
+    uint32_t kdev;
+};
+
+struct bpf_source {
+    struct io_source base;
+    struct io_stages_bpf *skel;
+    struct bpf_link *links[ELEMENTSOF(prog_table)];
+    bool stage_ok[_IO_STAGE_MAX];
+    int ncpus;
+    size_t counters_size;                /* one per-CPU value as the kernel copies it */
+    struct io_bpf_disk_counters *percpu; /* ncpus values, scratch for reads */
+    bool slot_used[IO_BPF_MAX_DISKS];
+    uint64_t slot_threshold_ns[IO_BPF_MAX_DISKS];
+    struct dump_counts *dumps;
+    uint64_t dumps_at_ns; /* CLOCK_MONOTONIC of the scan, 0 = none */
+    uint64_t ptr_salt;
+    uint64_t dropped_logged, dropped_logged_at_ns;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int _printf_(2, 0) libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    char buf[1024];
+    size_t n;
+
+    /* libbpf explains failures (also the expected ones while loading degrades) in many lines;
+     * they matter only when debugging */
+    if (log_get_max_level() < LOG_DEBUG)
+        return 0;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = 0;
+    log_debug("libbpf: %s", buf);
+    return 0;
+}
+
+static uint32_t kernel_devnum(dev_t d)
+{
+    return (major(d) << 20) | (minor(d) & 0xfffff);
+}
+
+/* A stable, non-reversible name for a kernel address in detail strings. */
+static uint64_t ptr_hash(const struct bpf_source *bs, uint64_t p)
+{
+    uint64_t z = p ^ bs->ptr_salt;
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void bpf_source_unload(struct bpf_source *bs)
+{
+    for (size_t i = 0; i < ELEMENTSOF(bs->links); i++) {
+        bpf_link__destroy(bs->links[i]);
+        bs->links[i] = NULL;
+    }
+    io_stages_bpf__destroy(bs->skel);
+    bs->skel = NULL;
+}
+
+static struct bpf_program *prog_by_name(struct io_stages_bpf *skel, const char *name)
+{
+    return bpf_object__find_program_by_name(skel->obj, name);
+}
+
+/* Finds the text ranges of the wait functions in kallsyms (vmlinux symbols are listed in
+ * address order: a function ends where the next higher address begins). */
+static void find_wait_functions(struct io_source *s, uint64_t start[], uint64_t end[])
+{
+    _cleanup_fclose_ FILE *f = NULL;
+    _cleanup_free_ char *line = NULL;
+    size_t alloc = 0;
+    char path[4096];
+    int pending = -1; /* a wait whose end is the next higher address */
+
+    for (int w = 0; w < IO_BPF_NR_WAITS; w++)
+        start[w] = end[w] = 0;
+    if (path_printf(path, sizeof(path), "%s/kallsyms", s->procfs_root) < 0)
+        return;
+    f = fopen(path, "re");
+    if (!f) {
+        log_info_errno(errno, "cannot read %s (wbt, iocost, gettag not measured): %m", path);
+        return;
+    }
+    while (getline(&line, &alloc, f) > 0) {
+        char type, name[128];
+        unsigned long long addr;
+
+        if (sscanf(line, "%llx %c %127s", &addr, &type, name) != 3)
+            continue;
+        if (pending >= 0 && addr > start[pending]) {
+            end[pending] = addr;
+            pending = -1;
+        }
+        if (type != 't' && type != 'T')
+            continue;
+        for (int w = 0; w < IO_BPF_NR_WAITS; w++)
+            if (start[w] == 0 && streq(name, wait_functions[w]) && addr != 0) {
+                start[w] = addr;
+                pending = w;
+            }
+    }
+    for (int w = 0; w < IO_BPF_NR_WAITS; w++)
+        if (!start[w] || !end[w] || end[w] - start[w] > 1024 * 1024) {
+            if (start[w] || end[w])
+                log_info("no usable text range for %s in %s", wait_functions[w], path);
+            start[w] = end[w] = 0;
+        }
+}
+
+/* Opens and loads the object with the programs up to max_level. */
+static int bpf_source_load(struct bpf_source *bs, int max_level, const uint64_t wait_start[],
+                           const uint64_t wait_end[])
+{
+    int r;
+
+    bs->skel = io_stages_bpf__open();
+    if (!bs->skel)
+        return log_info_errno(errno, "cannot open the io-stage BPF object: %m");
+
+    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++) {
+        struct bpf_program *p = prog_by_name(bs->skel, prog_table[i].prog);
+
+        if (!p)
+            return log_error_errno(-ENOENT, "BPF program %s missing from the object",
+                                   prog_table[i].prog);
+        r = bpf_program__set_autoload(p, prog_table[i].level <= max_level);
+        if (r < 0)
+            return r;
+    }
+    for (int w = 0; w < IO_BPF_NR_WAITS; w++) {
+        bs->skel->rodata->wait_fn_start[w] = wait_start[w];
+        bs->skel->rodata->wait_fn_end[w] = wait_end[w];
+    }
+    bs->skel->rodata->throtl_loaded = max_level >= PROG_OPTIONAL_FTRACE;
+    bs->skel->rodata->rq_made_loaded = max_level >= PROG_OPTIONAL;
+
+    r = io_stages_bpf__load(bs->skel);
+    if (r < 0)
+        return log_debug_errno(r, "cannot load the io-stage BPF programs: %m");
+    return 0;
+}
+
+/* Attaches every program up to max_level. */
+static int bpf_source_attach(struct bpf_source *bs, int max_level)
+{
+    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++) {
+        if (prog_table[i].level > max_level)
+            continue;
+        bs->links[i] = bpf_program__attach(prog_by_name(bs->skel, prog_table[i].prog));
+        if (!bs->links[i])
+            return log_debug_errno(errno, "cannot attach BPF program %s: %m", prog_table[i].prog);
+    }
+    return 0;
+}
+
+static int bpf_source_open(struct io_source *s)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    uint64_t wait_start[IO_BPF_NR_WAITS], wait_end[IO_BPF_NR_WAITS];
+    int level;
+    char path[4096];
+    int r;
+
+    r = path_printf(path, sizeof(path), "%s/kernel/btf/vmlinux", s->sysfs_root);
+    if (r < 0)
+        return r;
+    if (access(path, R_OK) < 0) {
+        log_info_errno(errno, "no kernel BTF (%s): %m", path);
+        return -EOPNOTSUPP;
+    }
+    libbpf_set_print(libbpf_log);
+    find_wait_functions(s, wait_start, wait_end);
+
+    /* What the programs were told at load time (which others are there) must hold, so a
+     * program that does not attach means going down a level, except for required ones. */
+    for (level = PROG_OPTIONAL_FTRACE;; level--) {
+        r = bpf_source_load(bs, level, wait_start, wait_end);
+        if (r >= 0)
+            r = bpf_source_attach(bs, level);
+        if (r >= 0)
+            break;
+        bpf_source_unload(bs);
+        if (level == PROG_REQUIRED) {
+            log_info_errno(r, "cannot load the io-stage BPF programs: %m");
+            goto fail;
+        }
+        log_info_errno(r, "io-stage BPF programs did not load (%m); trying without the %s",
+                       level == PROG_OPTIONAL_FTRACE ? "fentry/fexit ones" : "optional ones");
+    }
+
+    /* every stage is measured unless a program it needs is missing */
+    for (size_t i = 0; i < _IO_STAGE_MAX; i++)
+        bs->stage_ok[i] = true;
+    for (int w = 0; w < IO_BPF_NR_WAITS; w++)
+        if (!wait_start[w])
+            bs->stage_ok[wait_stage[w]] = false;
+    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++)
+        if (prog_table[i].level > level)
+            for (size_t st = 0; st < _IO_STAGE_MAX; st++)
+                if (prog_table[i].stages & STAGE(st))
+                    bs->stage_ok[st] = false;
+    for (size_t st = 0; st < _IO_STAGE_MAX; st++)
+        if (!bs->stage_ok[st])
+            log_info("stage %s is not measured by the BPF source on this kernel",
+                     io_stage_to_string(st));
+
+    bs->ncpus = libbpf_num_possible_cpus();
+    if (bs->ncpus <= 0) {
+        r = bs->ncpus < 0 ? bs->ncpus : -EINVAL;
+        goto fail;
+    }
+    bs->counters_size = (sizeof(struct io_bpf_disk_counters) + 7) & ~(size_t) 7;
+    bs->percpu = calloc((size_t) bs->ncpus, bs->counters_size);
+    bs->dumps = calloc(1, sizeof(*bs->dumps));
+    if (!bs->percpu || !bs->dumps) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if (getrandom(&bs->ptr_salt, sizeof(bs->ptr_salt), GRND_NONBLOCK) != sizeof(bs->ptr_salt))
+        bs->ptr_salt = now_ns() * 0x9e3779b97f4a7c15ULL;
+    return 0;
+
+fail:
+    bpf_source_unload(bs);
+    free(bs->percpu);
+    free(bs->dumps);
+    bs->percpu = NULL;
+    bs->dumps = NULL;
+    return r == -ENOMEM ? r : -EOPNOTSUPP;
+}
+
+static void bpf_source_close(struct io_source *s)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+
+    bpf_source_unload(bs);
+    free(bs->percpu);
+    free(bs->dumps);
+}
+
+/* Calls f on every (key, value) of a hash map; batched where the kernel can. */
+static int map_for_each(int fd, size_t key_size, size_t value_size,
+                        void (*f)(const void *key, const void *value, void *userdata),
+                        void *userdata)
+{
+    _cleanup_free_ uint8_t *keys = NULL, *values = NULL;
+    uint64_t in_token = 0, out_token = 0;
+    bool first = true;
+    int r;
+
+    keys = calloc(BATCH_CHUNK, key_size);
+    values = calloc(BATCH_CHUNK, value_size);
+    if (!keys || !values)
+        return -ENOMEM;
+
+    for (;;) {
+        DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        __u32 count = BATCH_CHUNK;
+
+        r = bpf_map_lookup_batch(fd, first ? NULL : &in_token, &out_token, keys, values, &count,
+                                 &opts);
+        if (r < 0 && r != -ENOENT) {
+            if (first && (r == -EINVAL || r == -ENOTSUP || r == -EOPNOTSUPP))
+                break; /* no batch operations on this kernel */
+            return r;
+        }
+        for (__u32 i = 0; i < count; i++)
+            f(keys + i * key_size, values + i * value_size, userdata);
+        if (r == -ENOENT)
+            return 0;
+        in_token = out_token;
+        first = false;
+    }
+
+    /* one element at a time */
+    uint8_t *cursor = NULL, *next = keys + key_size;
+    while (bpf_map_get_next_key(fd, cursor, next) >= 0) {
+        if (bpf_map_lookup_elem(fd, next, values) >= 0)
+            f(next, values, userdata);
+        memcpy(keys, next, key_size);
+        cursor = keys;
+    }
+    return 0;
+}
+
+struct scan_ctx {
+    struct bpf_source *bs;
+    uint64_t now;
+};
+
+static void count_entry(struct scan_ctx *c, uint32_t slot, uint32_t stage, uint32_t op,
+                        uint64_t since)
+{
+    struct bpf_source *bs = c->bs;
+
+    if (slot >= IO_BPF_MAX_DISKS || !bs->slot_used[slot] || stage >= _IO_STAGE_MAX ||
+        op >= _IO_OP_MAX || since == 0 || since > c->now)
+        return;
+    if (c->now - since > bs->slot_threshold_ns[slot])
+        bs->dumps->n[slot][stage][op]++;
+}
+
+static void count_bio(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_inflight *v = value;
+
+    if (v->stage == IO_BPF_STAGE_THROTL) {
+        /* once out of blk-throttle the bio is counted with its request */
+        if (!v->aux)
+            return;
+        count_entry(userdata, v->slot, IO_STAGE_THROTL, v->op, v->aux);
+    }
+    count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->start_ns);
+}
+
+static void count_request(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_inflight *v = value;
+
+    if (v->stage < IO_BPF_NR_STAGES)
+        count_entry(userdata, v->slot, v->stage, v->op, v->start_ns);
+    if (!v->own_done) /* the bio it was made from */
+        count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
+}
+
+static void count_sleeper(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_sleeper *v = value;
+
+    if (v->wait < IO_BPF_NR_WAITS)
+        count_entry(userdata, v->slot, wait_stage[v->wait], v->op, v->since_ns);
+    count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
+}
+
+static int bpf_source_scan(struct bpf_source *bs)
+{
+    struct scan_ctx c = {.bs = bs};
+    int r;
+
+    memset(bs->dumps, 0, sizeof(*bs->dumps));
+    c.now = now_ns();
+    r = map_for_each(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64),
+                     sizeof(struct io_bpf_inflight), count_bio, &c);
+    if (r >= 0)
+        r = map_for_each(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64),
+                         sizeof(struct io_bpf_inflight), count_request, &c);
+    if (r >= 0)
+        r = map_for_each(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32),
+                         sizeof(struct io_bpf_sleeper), count_sleeper, &c);
+    if (r < 0)
+        return log_debug_errno(r, "cannot scan the in-flight BPF maps: %m");
+    bs->dumps_at_ns = c.now;
+    return 0;
+}
+
+static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    _cleanup_free_ struct bpf_disk *bd = NULL;
+    uint32_t slot;
+    int r;
+
+    for (slot = 0; slot < IO_BPF_MAX_DISKS; slot++)
+        if (!bs->slot_used[slot])
+            break;
+    if (slot >= IO_BPF_MAX_DISKS)
+        return log_warning_errno(-ENOSPC, "%s: the BPF source follows %d disks already: %m",
+                                 d->info.name, IO_BPF_MAX_DISKS);
+    bd = calloc(1, sizeof(*bd));
+    if (!bd)
+        return -ENOMEM;
+    bd->slot = slot;
+    bd->kdev = kernel_devnum(d->info.devnum);
+
+    /* counters from zero, then let the programs see the disk */
+    memset(bs->percpu, 0, (size_t) bs->ncpus * bs->counters_size);
+    r = bpf_map_update_elem(bpf_map__fd(bs->skel->maps.counters), &slot, bs->percpu, BPF_ANY);
+    if (r < 0)
+        return log_warning_errno(r, "%s: cannot reset BPF counters: %m", d->info.name);
+    r = bpf_map_update_elem(bpf_map__fd(bs->skel->maps.followed), &bd->kdev, &slot, BPF_ANY);
+    if (r < 0)
+        return log_warning_errno(r, "%s: cannot follow the disk in BPF: %m", d->info.name);
+
+    bs->slot_used[slot] = true;
+    bs->slot_threshold_ns[slot] = d->threshold_ms * 1000000ULL;
+    bs->dumps_at_ns = 0;
+    d->data = TAKE_PTR(bd);
+    return 0;
+}
+
+struct purge_ctx {
+    uint32_t slot;
+    bool sleeper; /* values are struct io_bpf_sleeper */
+    size_t key_size;
+    void *keys;
+    size_t n, alloc;
+};
+
+static void purge_collect(const void *key, const void *value, void *userdata)
+{
+    struct purge_ctx *c = userdata;
+    uint32_t slot = c->sleeper ? ((const struct io_bpf_sleeper *) value)->slot
+                               : ((const struct io_bpf_inflight *) value)->slot;
+
+    if (slot != c->slot)
+        return;
+    if (c->n == c->alloc) {
+        size_t na = c->alloc ? c->alloc * 2 : 64;
+        void *k = reallocarray(c->keys, na, c->key_size);
+        if (!k)
+            return;
+        c->keys = k;
+        c->alloc = na;
+    }
+    memcpy((uint8_t *) c->keys + c->n++ * c->key_size, key, c->key_size);
+}
+
+/* Deletes the in-flight entries of a slot (ios of a disk we stop following). */
+static void purge_slot(int fd, size_t key_size, bool sleeper, uint32_t slot)
+{
+    struct purge_ctx c = {.slot = slot, .sleeper = sleeper, .key_size = key_size};
+
+    (void) map_for_each(fd, key_size,
+                        sleeper ? sizeof(struct io_bpf_sleeper) : sizeof(struct io_bpf_inflight),
+                        purge_collect, &c);
+    for (size_t i = 0; i < c.n; i++)
+        (void) bpf_map_delete_elem(fd, (uint8_t *) c.keys + i * key_size);
+    free(c.keys);
+}
+
+static void bpf_source_remove_disk(struct io_source *s, struct io_source_disk *d)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    struct bpf_disk *bd = d->data;
+
+    if (!bd)
+        return;
+    (void) bpf_map_delete_elem(bpf_map__fd(bs->skel->maps.followed), &bd->kdev);
+    purge_slot(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64), false, bd->slot);
+    purge_slot(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64), false, bd->slot);
+    purge_slot(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32), true, bd->slot);
+    bs->slot_used[bd->slot] = false;
+    bs->dumps_at_ns = 0;
+    free(bd);
+    d->data = NULL;
+}
+
+/* The disk's current scheduler stage, or -1 ("none" or unknown). */
+static int disk_scheduler_stage(struct io_source *s, const char *disk)
+{
+    char path[4096], line[256], *b, *e;
+
+    if (path_printf(path, sizeof(path), "%s/block/%s/queue/scheduler", s->sysfs_root, disk) < 0 ||
+        read_virtual_line(path, line, sizeof(line)) < 0)
+        return -1;
+    b = strchr(line, '[');
+    e = b ? strchr(b, ']') : NULL;
+    if (!e)
+        return -1;
+    *e = 0;
+    b++;
+    if (streq(b, "mq-deadline"))
+        return IO_STAGE_DEADLINE;
+    if (streq(b, "bfq"))
+        return IO_STAGE_BFQ;
+    if (streq(b, "kyber"))
+        return IO_STAGE_KYBER;
+    return -1;
+}
+
+static void bpf_source_check_dropped(struct bpf_source *bs)
+{
+    uint64_t dropped = __atomic_load_n(&bs->skel->bss->io_bpf_dropped, __ATOMIC_RELAXED);
+    uint64_t now = now_ns();
+
+    if (dropped == bs->dropped_logged)
+        return;
+    if (bs->dropped_logged_at_ns && now - bs->dropped_logged_at_ns < DROPPED_LOG_INTERVAL)
+        return;
+    log_warning("%" PRIu64 " ios not tracked by the BPF source: its in-flight maps were full "
+                "(%d requests, %d bios)",
+                dropped - bs->dropped_logged, IO_BPF_MAX_REQUESTS, IO_BPF_MAX_BIOS);
+    bs->dropped_logged = dropped;
+    bs->dropped_logged_at_ns = now;
+}
+
+static int bpf_source_read(struct io_source *s, struct io_source_disk *d,
+                           struct io_stage_counters out[_IO_STAGE_MAX][_IO_OP_MAX])
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    struct bpf_disk *bd = d->data;
+    int sched, r;
+
+    r = bpf_map_lookup_elem(bpf_map__fd(bs->skel->maps.counters), &bd->slot, bs->percpu);
+    if (r < 0)
+        return log_debug_errno(r, "%s: cannot read BPF counters: %m", d->info.name);
+
+    if (bs->dumps_at_ns == 0 || now_ns() - bs->dumps_at_ns > DUMP_SCAN_REUSE_NS)
+        (void) bpf_source_scan(bs);
+    sched = disk_scheduler_stage(s, d->info.name);
+
+    for (int st = 0; st < _IO_STAGE_MAX; st++) {
+        bool valid = bs->stage_ok[st];
+
+        if (st == IO_STAGE_DEADLINE || st == IO_STAGE_BFQ || st == IO_STAGE_KYBER)
+            valid = valid && sched == st;
+        for (int op = 0; op < _IO_OP_MAX; op++) {
+            struct io_stage_counters *c = &out[st][op];
+
+            for (int cpu = 0; cpu < bs->ncpus; cpu++) {
+                const struct io_bpf_disk_counters *v =
+                    (const void *) ((const uint8_t *) bs->percpu +
+                                    (size_t) cpu * bs->counters_size);
+                c->finished += v->c[st][op].finished;
+                c->latency_ns += v->c[st][op].latency_ns;
+            }
+            c->dump = bs->dumps_at_ns ? bs->dumps->n[bd->slot][st][op] : 0;
+            c->valid = valid;
+        }
+    }
+    bpf_source_check_dropped(bs);
+    return 0;
+}
+
+struct dump_item {
+    uint64_t age_ns;
+    uint64_t ptr; /* 0: none */
+    uint32_t pid;
+    uint8_t stage;
+};
+
+struct dumps_ctx {
+    struct bpf_source *bs;
+    uint32_t slot;
+    uint64_t now, threshold_ns;
+    struct dump_item *items;
+    size_t n, alloc;
+};
+
+static void dumps_add(struct dumps_ctx *c, uint64_t ptr, uint32_t slot, uint32_t pid,
+                      uint32_t stage, uint64_t since)
+{
+    if (slot != c->slot || since == 0 || since > c->now || c->now - since <= c->threshold_ns)
+        return;
+    if (c->n == c->alloc) {
+        size_t na = c->alloc ? c->alloc * 2 : 64;
+        struct dump_item *p = reallocarray(c->items, na, sizeof(*p));
+        if (!p)
+            return;
+        c->items = p;
+        c->alloc = na;
+    }
+    c->items[c->n++] = (struct dump_item){
+        .age_ns = c->now - since, .ptr = ptr, .pid = pid, .stage = (uint8_t) stage};
+}
+
+static void dumps_bio(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_inflight *v = value;
+    uint64_t ptr;
+
+    memcpy(&ptr, key, sizeof(ptr));
+    if (v->stage == IO_BPF_STAGE_THROTL) {
+        if (!v->aux)
+            return;
+        dumps_add(userdata, ptr, v->slot, v->pid, IO_STAGE_THROTL, v->aux);
+    }
+    dumps_add(userdata, ptr, v->slot, v->pid, IO_STAGE_BIO, v->start_ns);
+}
+
+static void dumps_request(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_inflight *v = value;
+    uint64_t ptr;
+
+    memcpy(&ptr, key, sizeof(ptr));
+    if (v->stage < IO_BPF_NR_STAGES)
+        dumps_add(userdata, ptr, v->slot, v->pid, v->stage, v->start_ns);
+    if (!v->own_done)
+        dumps_add(userdata, ptr, v->slot, v->pid, IO_STAGE_BIO, v->bio_ns);
+}
+
+static void dumps_sleeper(const void *key, const void *value, void *userdata)
+{
+    const struct io_bpf_sleeper *v = value;
+    uint32_t tid;
+
+    memcpy(&tid, key, sizeof(tid));
+    if (v->wait < IO_BPF_NR_WAITS)
+        dumps_add(userdata, 0, v->slot, tid, wait_stage[v->wait], v->since_ns);
+    dumps_add(userdata, 0, v->slot, tid, IO_STAGE_BIO, v->bio_ns);
+}
+
+static int dump_item_cmp(const void *a, const void *b)
+{
+    const struct dump_item *x = a, *y = b;
+
+    return x->age_ns < y->age_ns ? 1 : x->age_ns > y->age_ns ? -1 : 0;
+}
+
+static int bpf_source_read_dumps(struct io_source *s, struct io_source_disk *d,
+                                 char (*out)[IO_DUMP_DETAIL_MAX], size_t max)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    struct bpf_disk *bd = d->data;
+    struct dumps_ctx c = {.bs = bs, .slot = bd->slot, .threshold_ns = d->threshold_ms * 1000000ULL};
+    size_t n = 0;
+
+    c.now = now_ns();
+    (void) map_for_each(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64),
+                        sizeof(struct io_bpf_inflight), dumps_bio, &c);
+    (void) map_for_each(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64),
+                        sizeof(struct io_bpf_inflight), dumps_request, &c);
+    (void) map_for_each(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32),
+                        sizeof(struct io_bpf_sleeper), dumps_sleeper, &c);
+    if (c.n > 0)
+        qsort(c.items, c.n, sizeof(*c.items), dump_item_cmp);
+
+    for (size_t i = 0; i < c.n && n < max; i++) {
+        const struct dump_item *it = &c.items[i];
+        char path[4096], comm[64] = "", ptr[17] = "";
+
+        if (path_printf(path, sizeof(path), "%s/%u/comm", s->procfs_root, it->pid) >= 0 &&
+            read_virtual_line(path, comm, sizeof(comm)) < 0)
+            comm[0] = 0;
+        if (it->ptr)
+            snprintf(ptr, sizeof(ptr), "%016" PRIx64, ptr_hash(bs, it->ptr));
+        if (io_dump_format(out[n], IO_DUMP_DETAIL_MAX, comm, it->pid, io_stage_to_string(it->stage),
+                           ptr, it->age_ns / 1000000) >= 0)
+            n++;
+    }
+    free(c.items);
+    return (int) n;
+}
+
+#else /* !HAVE_BPF_IO_STAGES */
+
+struct bpf_source {
+    struct io_source base;
+};
+
+static int bpf_source_open(struct io_source *s)
+{
+    log_info("built without the eBPF io collector (libbpf, clang, bpftool or kernel BTF were "
+             "missing at build time)");
+    return -EOPNOTSUPP;
+}
+
+static void bpf_source_close(struct io_source *s)
+{
+}
+
+static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
+{
+    return -EOPNOTSUPP;
+}
+
+static void bpf_source_remove_disk(struct io_source *s, struct io_source_disk *d)
+{
+}
+
+static int bpf_source_read(struct io_source *s, struct io_source_disk *d,
+                           struct io_stage_counters out[_IO_STAGE_MAX][_IO_OP_MAX])
+{
+    return -EOPNOTSUPP;
+}
+
+static int bpf_source_read_dumps(struct io_source *s, struct io_source_disk *d,
+                                 char (*out)[IO_DUMP_DETAIL_MAX], size_t max)
+{
+    return 0;
+}
+
+#endif
+
+const struct io_source_ops io_source_bpf_ops = {
+    .kind = IO_SOURCE_BPF,
+    .size = sizeof(struct bpf_source),
+    .open = bpf_source_open,
+    .close = bpf_source_close,
+    .add_disk = bpf_source_add_disk,
+    .remove_disk = bpf_source_remove_disk,
+    .read = bpf_source_read,
+    .read_dumps = bpf_source_read_dumps,
+};
