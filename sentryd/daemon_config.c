@@ -5,9 +5,12 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "alarm_log.h"
+#include "disk.h"
+#include "io_source.h"
 #include "daemon_config.h"
 #include "ini_file.h"
 #include "log.h"
@@ -28,6 +31,8 @@ enum conf_kind {
     CONF_SYNC,      /* normal | full */
     CONF_ALARM_LOG, /* auto | journal | file | none */
     CONF_ID_MASK,   /* the reference's id_mask syntax, checked when used */
+    CONF_IO_SOURCE, /* auto, hierarchy, bpf, diskstats */
+    CONF_DISKS,     /* default, or disk names separated by commas */
 };
 
 struct conf_key {
@@ -72,7 +77,32 @@ static const struct conf_key conf_keys[] = {
     {"xalarm", "max_clients", CONF_UINT, OFF(xalarm_max_clients), "100", 1, 65536},
     {"metrics", "textfile_dir", CONF_PATH, OFF(metrics_dir), NULL, 0, 0},
     {"metrics", "interval", CONF_UINT, OFF(metrics_interval), "15", 1, 3600},
+    {"collector", "enabled", CONF_BOOL, OFF(collector_enabled), "yes", 0, 0},
+    {"collector", "source", CONF_IO_SOURCE, OFF(collector_source), "auto", 0, 0},
+    {"collector", "period_time", CONF_UINT, OFF(collector_period_time), "1", 1, 300},
+    {"collector", "max_save", CONF_UINT, OFF(collector_max_save), "10", 1, 300},
+    {"collector", "disk", CONF_DISKS, OFF(collector_disks), "default", 0, 0},
+    {"collector", "lease", CONF_UINT, OFF(collector_lease), "60", 1, 86400},
+    {"collector", "nvme_ssd_threshold", CONF_UINT, OFF(dump_threshold_ms[0]), "1000", 1, 3600000},
+    {"collector", "sata_ssd_threshold", CONF_UINT, OFF(dump_threshold_ms[1]), "1000", 1, 3600000},
+    {"collector", "sata_hdd_threshold", CONF_UINT, OFF(dump_threshold_ms[2]), "1000", 1, 3600000},
+    {"collector", "virtual_threshold", CONF_UINT, OFF(dump_threshold_ms[3]), "1000", 1, 3600000},
 };
+
+static bool disk_list_is_valid(const char *v)
+{
+    char buf[4096];
+    unsigned n = 0;
+
+    if (strlen(v) >= sizeof(buf))
+        return false;
+    strcpy(buf, v);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save), n++)
+        if (!disk_name_is_valid(t))
+            return false;
+    return n > 0 && n <= 64;
+}
 
 /* Parses one value into its field. 0, or -EINVAL with *why. */
 static int conf_parse_value(const struct conf_key *k, const char *v, struct daemon_config *c,
@@ -156,6 +186,18 @@ static int conf_parse_value(const struct conf_key *k, const char *v, struct daem
             return -EINVAL;
         }
         break;
+    case CONF_IO_SOURCE:
+        if (!streq(v, "auto") && io_source_kind_from_string(v) < 0) {
+            *why = "must be one of auto, hierarchy, bpf, diskstats";
+            return -EINVAL;
+        }
+        break;
+    case CONF_DISKS:
+        if (!streq(v, "default") && !disk_list_is_valid(v)) {
+            *why = "must be default or disk names separated by commas (at most 64)";
+            return -EINVAL;
+        }
+        break;
     case CONF_LOG_LEVEL:
         r = log_level_from_string(v);
         if (r < 0) {
@@ -193,7 +235,7 @@ static void conf_apply_defaults(struct daemon_config *c)
 static const struct conf_key *conf_find(const char *section, const char *key)
 {
     for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
-        if (streq(conf_keys[i].section, section) && streq(conf_keys[i].key, key))
+        if (streq(conf_keys[i].section, section) && strcasecmp(conf_keys[i].key, key) == 0)
             return &conf_keys[i];
     return NULL;
 }
@@ -222,11 +264,40 @@ static int conf_root_path(const char *root, char **p)
     return 0;
 }
 
+/* Applies the entries of the file over the defaults; a bad value keeps its default. */
+static int conf_apply_file(const struct ini_file *ini, struct daemon_config *c,
+                           struct config_msgs *msgs)
+{
+    int r;
+
+    for (size_t i = 0; i < ini->n_entries; i++) {
+        const struct ini_entry *e = &ini->entries[i];
+        const struct conf_key *k = conf_find(e->section, e->key);
+        const char *why = NULL;
+
+        if (!k) {
+            r = config_msgs_add(msgs, CONFIG_MSG_WARNING, "%s: unknown %s [%s] %s, ignored",
+                                ini->path, conf_known_section(e->section) ? "key" : "section",
+                                e->section, e->key);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        r = conf_parse_value(k, e->value, c, &why);
+        if (r == -EINVAL)
+            r = config_msgs_add_key(msgs, CONFIG_MSG_WARNING, ini->path, e->section, e->key,
+                                    e->value, "%s; using %s", why, k->def ? k->def : "the default");
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int daemon_config_load(const char *path, bool path_explicit, const char *root_override,
                        struct daemon_config *c)
 {
-    _cleanup_(ini_file_freep) struct ini_file *ini = NULL;
-    _cleanup_free_ char *error = NULL;
+    _cleanup_(ini_file_done) struct ini_file ini = {};
+    _cleanup_(config_msgs_done) struct config_msgs msgs = {};
     int r;
 
     *c = (struct daemon_config){0};
@@ -234,32 +305,25 @@ int daemon_config_load(const char *path, bool path_explicit, const char *root_ov
     if (!path)
         path = SENTRY_DEFAULT_CONFIG;
 
-    r = ini_file_load(AT_FDCWD, path, false, 1024 * 1024, &ini, &error);
+    r = ini_file_load(&ini, AT_FDCWD, path, NULL, INI_FILE_MERGE_SECTIONS, INI_FILE_SIZE_MAX,
+                      &msgs);
     if (r == -ENOENT && !path_explicit)
         log_info("%s not found, using the built-in defaults", path);
-    else if (r < 0) {
-        log_error("%s: %s", path, error ? error : strerror(-r));
-        daemon_config_done(c);
-        return r;
-    } else
-        c->config_path = strdup(path);
-
-    for (size_t i = 0; ini && i < ini->n_entries; i++) {
-        const struct ini_entry *e = &ini->entries[i];
-        const struct conf_key *k = conf_find(e->section, e->key);
-        const char *why = NULL;
-
-        if (!k) {
-            log_warning("%s: unknown %s [%s] %s, ignored", path,
-                        conf_known_section(e->section) ? "key" : "section", e->section, e->key);
-            continue;
+    else {
+        /* A file that breaks the syntax is refused whole: its intent is unclear. */
+        if (r >= 0 && msgs.n_errors > 0)
+            r = -EBADMSG;
+        if (r >= 0)
+            r = conf_apply_file(&ini, c, &msgs);
+        config_msgs_log(&msgs);
+        if (r >= 0) {
+            c->config_path = strdup(path);
+            r = c->config_path ? 0 : -ENOMEM;
         }
-        r = conf_parse_value(k, e->value, c, &why);
-        if (r == -ENOMEM)
+        if (r < 0) {
+            daemon_config_done(c);
             return r;
-        if (r < 0)
-            log_warning("%s: [%s] %s = '%s': %s; using %s", path, k->section, k->key, e->value, why,
-                        k->def ? k->def : "the default");
+        }
     }
 
     if (root_override) {
@@ -310,5 +374,7 @@ void daemon_config_done(struct daemon_config *c)
     free(c->xalarm_dir);
     free(c->xalarm_id_mask);
     free(c->metrics_dir);
+    free(c->collector_source);
+    free(c->collector_disks);
     *c = (struct daemon_config){0};
 }

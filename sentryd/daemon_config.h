@@ -47,6 +47,14 @@ struct daemon_config {
     /* metrics */
     char *metrics_dir; /* NULL: no textfile */
     unsigned metrics_interval;
+    /* io collector */
+    bool collector_enabled;
+    char *collector_source; /* auto, hierarchy, bpf, diskstats */
+    unsigned collector_period_time;
+    unsigned collector_max_save;
+    char *collector_disks; /* "default" or a list */
+    unsigned collector_lease;
+    unsigned dump_threshold_ms[4]; /* nvme_ssd, sata_ssd, sata_hdd, virtual */
 };
 
 /* Reads path (NULL: the built-in default path, which may be missing). root_override (may be

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ini_file.h"
@@ -21,7 +22,7 @@
 struct mod_ctx {
     const char *path; /* for messages */
     const char *name;
-    const struct ini_file *ini;
+    struct ini_file *ini;
     char **warnings;
     char *error;
 };
@@ -303,7 +304,7 @@ static void mod_unknown_keys(struct mod_ctx *m)
             continue;
         }
         for (size_t k = 0; k < ELEMENTSOF(known) && !found; k++)
-            found = streq(e->key, known[k]);
+            found = strcasecmp(e->key, known[k]) == 0;
         if (!found)
             mod_warn(m, "unknown key '%s' in [common] ignored", e->key);
     }
@@ -364,12 +365,30 @@ static int mod_parse(struct mod_ctx *m, const struct mod_defaults *d, struct tas
     return 0;
 }
 
+/* The reader's errors without the path each starts with (ours says it once), joined. */
+static char *mod_parse_errors(const struct config_msgs *msgs, const char *path)
+{
+    _cleanup_strv_free_ char **l = NULL;
+
+    for (size_t i = 0; i < msgs->n_items; i++) {
+        const char *text = msgs->items[i].text, *rest = startswith(text, path);
+
+        if (msgs->items[i].level != CONFIG_MSG_ERROR)
+            continue;
+        rest = rest ? startswith(rest, ": ") : NULL;
+        if (strv_extend(&l, rest ? rest : text) < 0)
+            return NULL;
+    }
+    return strv_join(l, "; ");
+}
+
 int mod_file_load(int dirfd, const char *dir_path, const char *filename,
                   const struct mod_defaults *defaults, struct task_config **ret, char ***warnings,
                   char **error)
 {
     _cleanup_(task_config_freep) struct task_config *c = NULL;
-    _cleanup_(ini_file_freep) struct ini_file *ini = NULL;
+    _cleanup_(ini_file_done) struct ini_file ini = {};
+    _cleanup_(config_msgs_done) struct config_msgs msgs = {};
     _cleanup_free_ char *path = NULL, *perr = NULL;
     char name[SENTRY_TASK_NAME_MAX + 1];
     struct mod_ctx m = {0};
@@ -392,7 +411,15 @@ int mod_file_load(int dirfd, const char *dir_path, const char *filename,
     }
     m.name = name;
 
-    r = ini_file_load(dirfd, filename, true, MOD_FILE_SIZE_MAX, &ini, &perr);
+    /* A symlink could point a task file anywhere: refused. */
+    r = ini_file_load(&ini, dirfd, filename, path, INI_FILE_NOFOLLOW | INI_FILE_MERGE_SECTIONS,
+                      MOD_FILE_SIZE_MAX, &msgs);
+    if (r >= 0 && msgs.n_errors > 0) {
+        perr = mod_parse_errors(&msgs, path);
+        if (!perr)
+            return -ENOMEM;
+        r = -EBADMSG;
+    }
     if (r < 0) {
         const char *why = perr           ? perr
                           : r == -ELOOP  ? "is a symlink, refused"
@@ -404,9 +431,15 @@ int mod_file_load(int dirfd, const char *dir_path, const char *filename,
                 *error = NULL;
         } else if (asprintf(error, "%s: config parse failed: %s", path, why) < 0)
             *error = NULL;
-        return r == -EBADMSG ? -EBADMSG : r;
+        return r;
     }
-    m.ini = ini;
+    m.ini = &ini;
+    for (size_t i = 0; i < msgs.n_items; i++)
+        if (msgs.items[i].level == CONFIG_MSG_WARNING &&
+            strv_extend(&m.warnings, msgs.items[i].text) < 0) {
+            strv_free(m.warnings);
+            return -ENOMEM;
+        }
 
     c = calloc(1, sizeof(*c));
     if (!c)

@@ -2,3 +2,4 @@
 sentry_unit_test(test_split_words SOURCES test_split_words.c LIBS sentry_common)
 sentry_unit_test(test_parse_number SOURCES test_parse_number.c LIBS sentry_common)
 sentry_unit_test(test_line_buffer SOURCES test_line_buffer.c LIBS sentry_common)
+sentry_unit_test(test_ini_file SOURCES test_ini_file.c LIBS sentry_common)

@@ -1,0 +1,96 @@
+/* config_read.c: typed reads of configuration keys (see config_read.h). */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "config_read.h"
+#include "parse_number.h"
+
+int config_reader_complain(struct config_reader *c, enum config_msg_level level,
+                           const struct ini_entry *e, const char *format, ...)
+{
+    _cleanup_free_ char *what = NULL;
+    va_list ap;
+    int r;
+
+    assert_return(c && e && format, -EINVAL);
+    va_start(ap, format);
+    r = vasprintf(&what, format, ap);
+    va_end(ap);
+    if (r < 0)
+        return -ENOMEM;
+    return config_msgs_add_key(c->msgs, level, c->file->path, e->section, e->key, e->value, "%s",
+                               what);
+}
+
+/* An error result for a bad value: -EINVAL, or -ENOMEM when even the message failed. */
+static int bad_value(int r)
+{
+    return r < 0 ? r : -EINVAL;
+}
+
+int config_read_uint(struct config_reader *c, const char *section, const char *key, unsigned min,
+                     unsigned max, unsigned *ret)
+{
+    struct ini_entry *e;
+    uint64_t v;
+
+    assert_return(c && section && key && ret && min <= max, -EINVAL);
+    e = ini_file_find(c->file, section, key);
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    if (parse_uint_digits(e->value, &v) < 0 || v < min || v > max)
+        return bad_value(config_reader_complain(c, CONFIG_MSG_ERROR, e,
+                                                "must be an integer in %u..%u", min, max));
+    *ret = (unsigned) v;
+    return CONFIG_READ_SET;
+}
+
+static bool interval_contains(const struct config_interval *i, double v)
+{
+    return (i->lo_open ? v > i->lo : v >= i->lo) && (i->hi_open ? v < i->hi : v <= i->hi);
+}
+
+int config_read_double(struct config_reader *c, const char *section, const char *key,
+                       const struct config_interval *range, double *ret)
+{
+    struct ini_entry *e;
+    double v;
+
+    assert_return(c && section && key && range && ret, -EINVAL);
+    e = ini_file_find(c->file, section, key);
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    if (parse_double(e->value, &v) < 0 || !interval_contains(range, v))
+        return bad_value(config_reader_complain(
+            c, CONFIG_MSG_ERROR, e, "must be a number in %c%g, %g%c", range->lo_open ? '(' : '[',
+            range->lo, range->hi, range->hi_open ? ')' : ']'));
+    *ret = v;
+    return CONFIG_READ_SET;
+}
+
+int config_read_choice(struct config_reader *c, const char *section, const char *key,
+                       const char *const *choices, size_t n_choices, int *ret)
+{
+    struct ini_entry *e;
+    char list[256] = "";
+    size_t o = 0;
+
+    assert_return(c && section && key && choices && n_choices > 0 && ret, -EINVAL);
+    e = ini_file_find(c->file, section, key);
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    for (size_t i = 0; i < n_choices; i++)
+        if (strcasecmp(e->value, choices[i]) == 0) {
+            *ret = (int) i;
+            return CONFIG_READ_SET;
+        }
+    for (size_t i = 0; i < n_choices && o < sizeof(list); i++) {
+        int n = snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", choices[i]);
+        if (n < 0)
+            break;
+        o += (size_t) n;
+    }
+    return bad_value(config_reader_complain(c, CONFIG_MSG_ERROR, e, "must be one of %s", list));
+}
