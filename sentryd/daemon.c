@@ -13,6 +13,7 @@
 #include "instance_lock.h"
 #include "sentry/sentry.h"
 #include "log.h"
+#include "collector.h"
 #include "metrics.h"
 #include "xalarm_server.h"
 #include "strv.h"
@@ -239,6 +240,28 @@ int daemon_setup(struct daemon *d)
         if (r < 0)
             return r;
     }
+    if (d->config.collector_enabled) {
+        _cleanup_strv_free_ char **disks = NULL;
+        if (d->config.collector_disks && !streq(d->config.collector_disks, "default")) {
+            char *save = NULL, *copy = strdupa(d->config.collector_disks);
+            for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+                if (strv_extend(&disks, t) < 0)
+                    return log_oom();
+        }
+        struct collector_params cp2 = {
+            .event = d->event,
+            .source = d->config.collector_source,
+            .period_time = d->config.collector_period_time,
+            .max_save = d->config.collector_max_save,
+            .disks = disks,
+            .lease = d->config.collector_lease,
+        };
+        for (int t = 0; t < _DISK_TYPE_MAX; t++)
+            cp2.src.dump_threshold_ms[t] = d->config.dump_threshold_ms[t];
+        r = collector_new(&cp2, &d->collector);
+        if (r < 0)
+            return log_error_errno(r, "cannot set up the io collector: %m");
+    }
     if (d->config.metrics_dir) {
         r = metrics_writer_new(d, d->config.metrics_dir, d->config.metrics_interval, &d->metrics);
         if (r < 0)
@@ -273,6 +296,7 @@ void daemon_teardown(struct daemon *d)
     d->xalarm = xalarm_server_free(d->xalarm);
     d->metrics = metrics_writer_free(d->metrics);
     d->control = control_server_free(d->control);
+    d->collector = collector_free(d->collector);
     d->bus = alarm_bus_free(d->bus);
     d->tasks = task_manager_free(d->tasks);
     d->sig_term = sd_event_source_disable_unref(d->sig_term);

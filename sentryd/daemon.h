@@ -22,6 +22,7 @@ struct daemon {
     struct alarm_bus *bus;
     struct xalarm_server *xalarm;
     struct metrics_writer *metrics;
+    struct collector *collector;
     sd_event_source *sig_term, *sig_int, *sig_hup;
     sd_event_source *shutdown_timer;
     bool stopping;
@@ -38,5 +39,6 @@ void daemon_reload_tasks(struct daemon *d);
 extern const struct verb daemon_verbs[];
 extern const struct verb task_verbs[];
 extern const struct verb alarm_verbs[];
+extern const struct verb io_verbs[];
 /* Every verb table, NULL-terminated (for the control server). */
 const struct verb *const *daemon_verb_tables(void);

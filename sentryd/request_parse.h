@@ -9,7 +9,7 @@
 #include "request.h"
 
 struct parsed_request {
-    json_object *msg; /* owned; NULL when parsing failed before the object */
+    json_object *msg;                /* owned; NULL when parsing failed before the object */
     char id[REQUEST_ID_MAX * 2 + 8]; /* the id as JSON text, "null" when absent or unusable */
     const char *verb;                /* points into msg */
 };

@@ -182,11 +182,16 @@ class SlowDisk(_Disk):
     """A RAM disk whose reads and writes take delay_ms (rdelay/wdelay of nbdkit's delay filter).
 
     error_rate (0..1) makes that share of requests fail with EIO through nbdkit's error filter;
-    with error_file set, only while that file exists (create it to start failing)."""
+    with error_file set, only while that file exists (create it to start failing).
+
+    rate (bits per second, e.g. "320K") limits the bandwidth through nbdkit's rate filter, and
+    set_rate() changes it while the disk runs: a disk that is fast at first and turns slow (or
+    the other way round) without being replaced."""
 
     def __init__(self, delay_ms=100, size_mb=64, read_delay_ms=None, write_delay_ms=None,
-                 error_rate=None, error_file=None, direct_io=True):
+                 error_rate=None, error_file=None, direct_io=True, rate=None):
         super().__init__()
+        self.rate = rate
         self.read_delay_ms = delay_ms if read_delay_ms is None else read_delay_ms
         self.write_delay_ms = delay_ms if write_delay_ms is None else write_delay_ms
         self.size_mb = size_mb
@@ -205,6 +210,9 @@ class SlowDisk(_Disk):
             params += ["error=EIO", "error-rate=%g" % self.error_rate]
             if self.error_file:
                 params.append("error-file=%s" % self.error_file)
+        if self.rate is not None:
+            nbdkit.append("--filter=rate")
+            params += ["rate=%s" % self.rate, "rate-file=%s" % self.rate_file()]
         nbdkit.append("--filter=delay")
         nbdkit += ["memory", "%dM" % self.size_mb]
         params += ["rdelay=%dms" % self.read_delay_ms, "wdelay=%dms" % self.write_delay_ms]
@@ -234,6 +242,18 @@ class SlowDisk(_Disk):
             time.sleep(0.05)
         self.device = _losetup_attach(self.file, self.direct_io)
         return self
+
+    def rate_file(self):
+        return os.path.join(self.workdir, "rate")
+
+    def set_rate(self, rate):
+        """Changes the bandwidth limit of a disk made with rate= (takes about a second)."""
+        if self.rate is None:
+            raise SlowDiskError("this disk has no rate filter")
+        tmp = self.rate_file() + ".new"
+        with open(tmp, "w") as f:
+            f.write("%s\n" % rate)
+        os.rename(tmp, self.rate_file())
 
     def _log(self):
         try:

@@ -1,0 +1,152 @@
+/* io_commands.c: sentryctl iostat, the live figures of the io collector. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parse_number.h"
+#include "sentryctl.h"
+
+static const char *const all_ops[] = {"read", "write", "flush", "discard"};
+
+static double jnum(json_object *a, size_t i)
+{
+    return json_object_get_double(json_object_array_get_idx(a, i));
+}
+
+static size_t count_entries(json_object *data)
+{
+    size_t n = 0;
+    json_object_object_foreach(data, disk, stages)
+    {
+        (void) disk;
+        json_object_object_foreach(stages, stage, ops)
+        {
+            (void) stage;
+            n += (size_t) json_object_object_length(ops);
+        }
+    }
+    return n;
+}
+
+static void print_table(json_object *disks, json_object *data, bool all)
+{
+    printf("%-10s %-9s %-9s %-7s %12s %7s %8s %10s\n", "DISK", "TYPE", "STAGE", "OP", "LATENCY_US",
+           "IODUMP", "QUEUE", "IOPS");
+    for (size_t i = 0; i < json_object_array_length(disks); i++) {
+        json_object *d = json_object_array_get_idx(disks, i), *stages;
+        const char *name = json_object_get_string(json_object_object_get(d, "name"));
+        const char *type = json_object_get_string(json_object_object_get(d, "type"));
+        if (!json_object_object_get_ex(data, name, &stages))
+            continue;
+        json_object_object_foreach(stages, stage, ops)
+        {
+            for (size_t o = 0; o < 4; o++) {
+                json_object *v;
+                if (!json_object_object_get_ex(ops, all_ops[o], &v))
+                    continue;
+                /* Quiet rows are left out unless asked for. */
+                if (!all && jnum(v, 3) == 0 && jnum(v, 1) == 0)
+                    continue;
+                printf("%-10s %-9s %-9s %-7s %12.1f %7.0f %8.1f %10.1f\n", name, type, stage,
+                       all_ops[o], jnum(v, 0), jnum(v, 1), jnum(v, 2), jnum(v, 3));
+            }
+        }
+    }
+}
+
+static int cmd_iostat(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] =
+        "Usage: sentryctl iostat [OPTIONS]\n\n"
+        "Per disk, io stage and io type: mean latency (us), iodump (ios stuck over the disk\n"
+        "type's threshold), queue length and iops of the last period, as the io collector in\n"
+        "sentryd sees them. The first call starts the collector; it waits for the first period.\n"
+        "  -d, --disk NAME     only this disk (repeatable)\n"
+        "  -s, --stage STAGE   only this stage: bio, rq_driver, gettag, wbt, ... (repeatable)\n"
+        "  -p, --period SECS   the figures of SECS seconds back (a multiple of the period)\n"
+        "  -a, --all           also the rows without any io\n"
+        "  -j, --json          the answer of io_query as JSON\n";
+    static const struct option opts[] = {{"disk", required_argument, NULL, 'd'},
+                                         {"stage", required_argument, NULL, 's'},
+                                         {"period", required_argument, NULL, 'p'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         CTL_COMMON_OPTIONS,
+                                         {NULL, 0, NULL, 0}};
+    _cleanup_json_ json_object *info = NULL, *res = NULL;
+    json_object *disks = json_object_new_array(), *stages = json_object_new_array();
+    _cleanup_json_ json_object *args = json_object_new_object();
+    uint64_t period = 0;
+    bool done, all = false;
+    int c, r;
+
+    json_object_object_add(args, "disks", disks);
+    json_object_object_add(args, "stages", stages);
+    while ((c = ctl_getopt(ctl, argc, argv, "d:s:p:a" CTL_COMMON_SHORT, opts, help, &done)) != -1) {
+        if (done)
+            return c;
+        switch (c) {
+        case 'd':
+            json_object_array_add(disks, json_object_new_string(optarg));
+            break;
+        case 's':
+            json_object_array_add(stages, json_object_new_string(optarg));
+            break;
+        case 'p':
+            if (parse_uint_digits(optarg, &period) < 0 || period == 0)
+                return ctl_usage_error(argv[0], "--period needs seconds > 0, got '%s'", optarg);
+            break;
+        case 'a':
+            all = true;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc)
+        return ctl_usage_error(argv[0], "unrecognized arguments: %s", argv[optind]);
+
+    r = ctl_call(ctl, "io_disks", NULL, &info);
+    if (r != EXIT_OK)
+        return r;
+    json_object *known = json_object_object_get(info, "disks");
+    unsigned pt = (unsigned) json_object_get_int(json_object_object_get(info, "period_time"));
+    if (json_object_array_length(disks) == 0)
+        for (size_t i = 0; i < json_object_array_length(known) && i < 10; i++)
+            json_object_array_add(disks, json_object_get(json_object_object_get(
+                                             json_object_array_get_idx(known, i), "name")));
+    json_object *ops = json_object_new_array();
+    for (size_t o = 0; o < 4; o++)
+        json_object_array_add(ops, json_object_new_string(all_ops[o]));
+    json_object_object_add(args, "iotypes", ops);
+    json_object_object_add(args, "period", json_object_new_uint64(period ? period : pt));
+
+    /* Right after the collector started there is nothing yet: wait a few periods. */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        json_object_put(res);
+        res = NULL;
+        r = ctl_call(ctl, "io_query", args, &res);
+        if (r != EXIT_OK)
+            return r;
+        if (count_entries(json_object_object_get(res, "data")) > 0)
+            break;
+        sleep(pt ? pt : 1);
+    }
+    if (ctl->json) {
+        ctl_print_json(res);
+        return EXIT_OK;
+    }
+    printf("source %s, period %u s\n",
+           json_object_get_string(json_object_object_get(info, "source")), pt);
+    print_table(known, json_object_object_get(res, "data"), all);
+    json_object *unknown = json_object_object_get(res, "unknown_disks");
+    for (size_t i = 0; i < json_object_array_length(unknown); i++)
+        fprintf(stderr, "sentryctl: iostat: no disk %s\n",
+                json_object_get_string(json_object_array_get_idx(unknown, i)));
+    return json_object_array_length(unknown) ? EXIT_FAILED : EXIT_OK;
+}
+
+const struct ctl_command io_commands[] = {
+    {"iostat", cmd_iostat, "[-d DISK] [-s STAGE] [-p SECS]", "live io figures per disk/stage"},
+    {NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,194 @@
+"""Slow io found for real: a disk made slow with nbdkit (100 ms per io) and a healthy loop disk
+take the same load while sentryd runs its io collector and the avg_block_io / ai_block_io
+plugins. The slow disk raises alarm 1002 (driver slow, block_stack bio,rq_driver); the healthy
+one raises nothing; when the slow disk goes away (or becomes fast) RECOVER follows and nothing
+crashes. ai_block_io, trained while the disk was healthy, flags it when it turns slow."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import slowdisk  # noqa: E402
+from sentry_harness import (BUILD_DIR, ProtocolClient, SentryRoot, SLOW, read,  # noqa: E402
+                            wait_for)
+
+AVG = os.path.join(BUILD_DIR, "plugins", "avg_block_io", "avg_block_io")
+AI = os.path.join(BUILD_DIR, "plugins", "ai_block_io", "ai_block_io")
+MISSING = slowdisk.missing_facilities()
+
+
+class Load:
+    """Direct random reads on some disks from a few threads, until stopped."""
+
+    def __init__(self, devices, threads_per_disk=4):
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(d,), daemon=True)
+                        for d in devices for _ in range(threads_per_disk)]
+
+    def run(self, dev):
+        import mmap
+        buf = mmap.mmap(-1, 4096)
+        try:
+            fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+        except OSError:
+            return
+        size = 32 << 20
+        i = 0
+        while not self.stop.is_set():
+            i = (i * 7919 + 4096) % size
+            try:
+                os.preadv(fd, [buf], i & ~4095)
+            except OSError:
+                if not os.path.exists(dev):
+                    break
+                time.sleep(0.01)
+        os.close(fd)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(15)
+
+
+def avg_ini(path, disks, win_size=5):
+    with open(path, "w") as f:
+        f.write("[common]\ndisk = %s\nstage = default\niotype = read\nperiod_time = 1\n"
+                "[algorithm]\nwin_size = %d\nwin_threshold_latency = 3\nwin_threshold_iodump = 3\n"
+                "[latency_virtual]\nread_avg_lim = 20000\nread_avg_time = 3\n"
+                "read_tot_lim = 50000\n[iodump]\nread_iodump_lim = 0\n"
+                % (",".join(disks), win_size))
+
+
+def ai_ini(path, disks):
+    # 0.01 h = 36 samples of 1 s: trained within a test
+    with open(path, "w") as f:
+        f.write("[common]\ndisk = %s\nstage = bio,rq_driver\niotype = read\nperiod_time = 1\n"
+                "[algorithm]\ntrain_data_duration = 0.01\ntrain_update_duration = 0.005\n"
+                "algorithm_type = boxplot\nboxplot_parameter = 1.5\nwin_type = not_continuous\n"
+                "win_size = 5\nwin_threshold_latency = 3\nwin_threshold_iodump = 3\n"
+                "[latency_virtual]\nread_avg_lim = 2000\nread_tot_lim = 1000000\n"
+                "[iodump]\nread_iodump_lim = 1000\n" % ",".join(disks))
+
+
+class AlarmWatch:
+    """A subscription to alarm 1002 read on a thread."""
+
+    def __init__(self, socket_path):
+        self.c = ProtocolClient(socket_path, timeout=600)
+        assert self.c.call("subscribe", ids="1002")["ok"]
+        self.alarms = []
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        try:
+            while True:
+                m = self.c.read_line()
+                if "alarm" in m:
+                    self.alarms.append(m["alarm"])
+        except (EOFError, OSError):
+            pass
+
+    def find(self, key=None, type_="OCCUR"):
+        return [a for a in self.alarms if a["type"] == type_ and (key is None or a["key"] == key)]
+
+
+@unittest.skipIf(MISSING, "slow disks cannot be made here: " + ", ".join(MISSING))
+class SlowIoTest(unittest.TestCase):
+    def start_sentry(self, disks, tasks):
+        root = SentryRoot(name="slowio", conf_extra=(
+            "[collector]\nenabled = yes\nperiod_time = 1\nmax_save = 10\ndisk = %s\n"
+            "virtual_threshold = 50\n" % ",".join(disks)))
+        self.addCleanup(root.cleanup)
+        for name, (exe, ini) in tasks.items():
+            root.write_mod(name, enabled="yes", type="oneshot", onstart="yes",
+                           task_start="%s --config %s" % (exe, ini), task_stop="kill $pid",
+                           alarm_id="1002", alarm_clear_time="600")
+        root.start()
+        return root
+
+    def test_avg_block_io_slow_disk_then_gone(self):
+        slow = slowdisk.SlowDisk(delay_ms=100).start()
+        self.addCleanup(slow.stop)
+        ok = slowdisk.HealthyDisk().start()
+        self.addCleanup(ok.stop)
+        sname, oname = slow.name, ok.name
+        tmp = self.id().split(".")[-1]
+        ini = os.path.join("/tmp", tmp + "-avg.ini")
+        self.addCleanup(os.unlink, ini)
+        avg_ini(ini, [sname, oname])
+        root = self.start_sentry([sname, oname], {"avg_block_io": (AVG, ini)})
+        watch = AlarmWatch(root.socket)
+        with Load([slow.device, ok.device]):
+            t0 = time.monotonic()
+            occ = wait_for(lambda: watch.find(sname + "/read"), timeout=60,
+                           what="alarm 1002 for the slow disk")[0]
+            elapsed = time.monotonic() - t0
+            info = json.loads(occ["text"])
+            self.assertEqual(info["reason"], "driver slow", info)
+            self.assertEqual(info["block_stack"], "bio,rq_driver")
+            self.assertEqual(info["driver_name"], sname)
+            self.assertEqual(info["alarm_source"], "avg_block_io")
+            self.assertEqual(occ["source"], "avg_block_io")
+            self.assertEqual(occ["level"], "MINOR")
+            print("slowdown to alarm: %.1f s (window 5 periods)" % elapsed)
+            time.sleep(3)
+            self.assertEqual(watch.find(oname + "/read"), [], "the healthy disk stays quiet")
+            self.assertEqual(len(watch.find(sname + "/read")), 1, "one OCCUR, not one per period")
+            # operators see it
+            rc, out, err = root.ctl("iostat", "-d", sname, "-s", "rq_driver")
+            self.assertEqual(rc, 0, err)
+            row = [l for l in out.splitlines() if l.startswith(sname) and " read " in l]
+            self.assertTrue(row, out)
+            self.assertGreater(float(row[0].split()[4]), 50000, row)
+            got = root.ctl_json("get_alarm", "avg_block_io", "-s", "600")
+            self.assertEqual(got[0]["alarm_info"]["reason"], "driver slow")
+            self.assertEqual(got[0]["alarm_info"]["block_stack"], "bio,rq_driver")
+            self.assertEqual(root.ctl_json("alarms", "--active")["alarms"][0]["key"],
+                             sname + "/read")
+        # the slow disk goes away: RECOVER, and everything keeps running
+        slow.stop()
+        wait_for(lambda: watch.find(sname + "/read", "RECOVER"), timeout=30,
+                 what="RECOVER after the disk went away")
+        self.assertEqual(root.state("avg_block_io"), "RUNNING")
+        self.assertIsNone(root.proc.poll())
+        self.assertEqual(root.ctl_json("alarms", "--active")["alarms"], [])
+
+    def test_ai_block_io_learns_then_flags(self):
+        disk = slowdisk.SlowDisk(delay_ms=0, rate="10G").start()
+        self.addCleanup(disk.stop)
+        name = disk.name
+        ini = os.path.join("/tmp", self.id().split(".")[-1] + "-ai.ini")
+        self.addCleanup(os.unlink, ini)
+        ai_ini(ini, [name])
+        root = self.start_sentry([name], {"ai_block_io": (AI, ini)})
+        watch = AlarmWatch(root.socket)
+        with Load([disk.device], threads_per_disk=2):
+            # 36 s of healthy training (the threshold is set when the queue first fills)
+            time.sleep(45 * SLOW)
+            self.assertEqual(watch.find(name), [], "no alarm while healthy")
+            disk.set_rate("320K")  # about 100 ms per 4 KiB io from now on
+            occ = wait_for(lambda: watch.find(name), timeout=90,
+                           what="ai_block_io alarm after the disk turned slow")[0]
+            info = json.loads(occ["text"])
+            self.assertEqual(occ["level"], "MAJOR")
+            self.assertIn("bio", info["block_stack"])
+            self.assertIn(info["reason"], ("driver_slow", "unknown"), info)
+            self.assertIn("latency", info["alarm_type"])
+            disk.set_rate("10G")
+            wait_for(lambda: watch.find(name, "RECOVER"), timeout=90,
+                     what="RECOVER after the disk became fast again")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, warnings="ignore")
