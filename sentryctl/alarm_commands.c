@@ -138,9 +138,9 @@ static void on_follow_signal(int sig)
 static void follow_message(json_object *msg, void *userdata)
 {
     struct ctl *ctl = userdata;
-    json_object *a;
+    json_object *a = json_object_object_get(msg, "alarm");
 
-    if (!json_object_object_get_ex(msg, "alarm", &a))
+    if (!a)
         return;
     if (ctl->json)
         printf("%s\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
