@@ -49,6 +49,23 @@ static json_object *task_args(const char *name)
     return a;
 }
 
+/* The commands that take one task name and send it with their verb: *ret gets the result.
+ * Returns the exit code; *ret stays NULL when there is nothing to print. */
+static int call_with_task(struct ctl *ctl, int argc, char **argv, const char *verb,
+                          const char *help, json_object **ret)
+{
+    _cleanup_json_ json_object *args = NULL;
+    const char *name;
+    bool done;
+    int r = task_arg(ctl, argc, argv, help, &name, &done);
+
+    *ret = NULL;
+    if (done)
+        return r;
+    args = task_args(name);
+    return ctl_call(ctl, verb, args, ret);
+}
+
 static int cmd_list(struct ctl *ctl, int argc, char **argv)
 {
     static const char help[] =
@@ -115,16 +132,10 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
     static const char help[] = "Usage: sentryctl status TASK [--json]\n\n"
                                "Shows the state of a task, why it failed, and its settings.\n";
-    _cleanup_json_ json_object *res = NULL, *args = NULL;
-    const char *name;
-    bool done;
-    int r = task_arg(ctl, argc, argv, help, &name, &done);
+    _cleanup_json_ json_object *res = NULL;
+    int r = call_with_task(ctl, argc, argv, "status", help, &res);
 
-    if (done)
-        return r;
-    args = task_args(name);
-    r = ctl_call(ctl, "status", args, &res);
-    if (r != EXIT_OK)
+    if (r != EXIT_OK || !res)
         return r;
     if (ctl->json) {
         ctl_print_json(res);
@@ -163,16 +174,10 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
 static int cmd_task_action(struct ctl *ctl, int argc, char **argv, const char *verb,
                            const char *help)
 {
-    _cleanup_json_ json_object *res = NULL, *args = NULL;
-    const char *name;
-    bool done;
-    int r = task_arg(ctl, argc, argv, help, &name, &done);
+    _cleanup_json_ json_object *res = NULL;
+    int r = call_with_task(ctl, argc, argv, verb, help, &res);
 
-    if (done)
-        return r;
-    args = task_args(name);
-    r = ctl_call(ctl, verb, args, &res);
-    if (r != EXIT_OK)
+    if (r != EXIT_OK || !res)
         return r;
     if (ctl->json)
         ctl_print_json(res);
@@ -242,16 +247,10 @@ static int cmd_get_result(struct ctl *ctl, int argc, char **argv)
         "Usage: sentryctl get_result TASK [--json]\n\n"
         "Shows the last result the task reported: result (PASS, FAIL, SKIP, MINOR_ALM,\n"
         "MAJOR_ALM, CRITICAL_ALM), start_time, end_time, error_msg and details.\n";
-    _cleanup_json_ json_object *res = NULL, *args = NULL;
-    const char *name;
-    bool done;
-    int r = task_arg(ctl, argc, argv, help, &name, &done);
+    _cleanup_json_ json_object *res = NULL;
+    int r = call_with_task(ctl, argc, argv, "get_result", help, &res);
 
-    if (done)
-        return r;
-    args = task_args(name);
-    r = ctl_call(ctl, "get_result", args, &res);
-    if (r != EXIT_OK)
+    if (r != EXIT_OK || !res)
         return r;
     ctl_print_json(res);
     return EXIT_OK;

@@ -112,7 +112,9 @@ static void on_task_done(struct task *t, int error, const char *message, void *u
     pending_reply_ok(p, res);
 }
 
-static int verb_start(struct request *r)
+/* start and stop: answered once the task has started / stopped (on_task_done). */
+static int task_action(struct request *r, const char *what,
+                       int (*action)(struct task *, task_done_fn, void *, const char **))
 {
     struct pending_reply *p;
     const char *msg = NULL;
@@ -125,35 +127,24 @@ static int verb_start(struct request *r)
     p = request_defer(r);
     if (!p)
         return -ENOMEM;
-    log_task_info(task_name(t), "start requested by uid %d pid %d", (int) request_uid(r),
+    log_task_info(task_name(t), "%s requested by uid %d pid %d", what, (int) request_uid(r),
                   (int) request_pid(r));
-    k = task_start(t, on_task_done, p, &msg);
+    k = action(t, on_task_done, p, &msg);
     if (k < 0)
         pending_reply_error(p, k, msg);
+    else if (k > 0)
+        on_task_done(t, 0, msg, p); /* nothing to wait for ("task already stopped") */
     return 0;
+}
+
+static int verb_start(struct request *r)
+{
+    return task_action(r, "start", task_start);
 }
 
 static int verb_stop(struct request *r)
 {
-    struct pending_reply *p;
-    const char *msg = NULL;
-    struct task *t;
-    int k;
-
-    if ((k = request_check_members(r, task_only)) < 0 ||
-        (k = req_task(r, "task not exist", false, &t)) < 0)
-        return k;
-    p = request_defer(r);
-    if (!p)
-        return -ENOMEM;
-    log_task_info(task_name(t), "stop requested by uid %d pid %d", (int) request_uid(r),
-                  (int) request_pid(r));
-    k = task_stop(t, on_task_done, p, &msg);
-    if (k < 0)
-        pending_reply_error(p, k, msg);
-    else if (k > 0)
-        on_task_done(t, 0, msg, p);
-    return 0;
+    return task_action(r, "stop", task_stop);
 }
 
 static int verb_reload(struct request *r)

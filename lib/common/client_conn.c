@@ -114,25 +114,35 @@ int client_conn_send(struct client_conn *c, json_object *msg)
     return write_all(c->fd, line, len + 1);
 }
 
+/* The next complete line already received, as a JSON object: 1 and *ret, 0 when none is
+ * complete, -EPROTO for a line that is too long or not an object. */
+static int next_message(struct client_conn *c, json_object **ret)
+{
+    char *line;
+    size_t len;
+    int r = line_buffer_next(&c->in, &line, &len);
+
+    if (r == -EMSGSIZE)
+        return -EPROTO;
+    if (r <= 0)
+        return r;
+    json_tokener_reset(c->tok);
+    json_object *o = json_tokener_parse_ex(c->tok, line, (int) len);
+    if (!o || json_tokener_get_error(c->tok) != json_tokener_success ||
+        !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return -EPROTO;
+    }
+    *ret = o;
+    return 1;
+}
+
 int client_conn_read(struct client_conn *c, json_object **ret)
 {
     for (;;) {
-        char *line;
-        size_t len;
-        int r = line_buffer_next(&c->in, &line, &len);
-        if (r == -EMSGSIZE)
-            return -EPROTO;
-        if (r > 0) {
-            json_tokener_reset(c->tok);
-            json_object *o = json_tokener_parse_ex(c->tok, line, (int) len);
-            if (!o || json_tokener_get_error(c->tok) != json_tokener_success ||
-                !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EPROTO;
-            }
-            *ret = o;
-            return 0;
-        }
+        int r = next_message(c, ret);
+        if (r != 0)
+            return r < 0 ? r : 0;
         ssize_t n = line_buffer_fill(&c->in, c->fd);
         if (n == 0)
             return -EPIPE;
@@ -166,18 +176,11 @@ int client_conn_read_available(struct client_conn *c, client_stream_cb fn, void 
     int n = 0;
 
     for (;;) {
-        char *line;
-        size_t len;
-        int r = line_buffer_next(&c->in, &line, &len);
-        if (r == -EMSGSIZE)
-            return -EPROTO;
+        json_object *o = NULL;
+        int r = next_message(c, &o);
+        if (r < 0)
+            return r;
         if (r > 0) {
-            json_tokener_reset(c->tok);
-            json_object *o = json_tokener_parse_ex(c->tok, line, (int) len);
-            if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EPROTO;
-            }
             fn(o, userdata);
             json_object_put(o);
             n++;

@@ -121,3 +121,11 @@ void strv_remove(char **l, const char *s)
     if (w)
         *w = NULL;
 }
+
+bool strv_contains(char *const *l, const char *s)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        if (streq(l[i], s))
+            return true;
+    return false;
+}

@@ -1,6 +1,7 @@
 /* strv.h: NULL-terminated arrays of heap strings (argv, envp, command lists). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "macro.h"
@@ -23,5 +24,7 @@ int strv_env_find(char *const *env, const char *key);
 int strv_env_set(char ***env, const char *key, const char *value);
 /* Removes KEY from an environment array. */
 void strv_env_unset(char **env, const char *key);
+/* Whether some entry equals s. */
+bool strv_contains(char *const *l, const char *s);
 /* Removes every entry equal to s. */
 void strv_remove(char **l, const char *s);

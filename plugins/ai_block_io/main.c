@@ -6,11 +6,9 @@
 #include <stdio.h>
 
 #include "ai_config.h"
-#include "config_msg.h"
 #include "json_util.h"
 #include "log.h"
 #include "slowio_main.h"
-#include "slowio_runtime.h"
 #include "strv.h"
 
 #define WINDOW_MAX 300
@@ -75,21 +73,37 @@ static char *alarm_text(const struct ai_disk *d, const struct ai_slow_event *ev)
     return strdup(s);
 }
 
-static int build_disks(struct slowio_runtime *rt, const struct ai_config *cfg,
-                       struct ai_disk **disks)
+struct ai_state {
+    struct ai_disk *disks[SLOWIO_MAX_DISKS];
+};
+
+static int ai_load(void *cfg, const char *path, struct config_msgs *msgs)
 {
+    return ai_config_load(path, cfg, msgs);
+}
+
+static const struct slowio_common *ai_common(const void *cfg)
+{
+    return &((const struct ai_config *) cfg)->common;
+}
+
+static int ai_build(void *state, struct slowio_runtime *rt, const void *c)
+{
+    struct ai_state *st = state;
+    const struct ai_config *cfg = c;
     struct ai_params params;
+
     ai_config_params(cfg, &params);
     for (size_t i = 0; i < rt->n_disks; i++) {
         struct slowio_disk *sd = &rt->disks[i];
-        int r = ai_disk_new(sd->name, &params, &disks[i]);
+        int r = ai_disk_new(sd->name, &params, &st->disks[i]);
         if (r < 0)
             return r;
-        for (char **st = sd->stages; *st; st++)
+        for (char **stage = sd->stages; *stage; stage++)
             for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
                 if (cfg->common.iotypes[io] &&
-                    (r = ai_disk_add(disks[i], *st, io, ai_config_limits(cfg, *st, sd->type, io))) <
-                        0)
+                    (r = ai_disk_add(st->disks[i], *stage, io,
+                                     ai_config_limits(cfg, *stage, sd->type, io))) < 0)
                     return r;
         _cleanup_free_ char *stages = strv_join(sd->stages, ",");
         log_info("watching %s (%s): stages %s; training on %zu samples", sd->name,
@@ -98,75 +112,52 @@ static int build_disks(struct slowio_runtime *rt, const struct ai_config *cfg,
     return 0;
 }
 
+/* Per disk: feed every stage and io type, judge once, raise or clear the alarm. */
+static void ai_period(void *state, struct slowio_runtime *rt, const void *c,
+                      const struct slowio_period *p)
+{
+    struct ai_state *st = state;
+    const struct ai_config *cfg = c;
+
+    for (size_t i = 0; i < rt->n_disks; i++) {
+        struct ai_slow_event ev = {0};
+        bool slow = false;
+
+        /* A disk that is gone takes its alarm with it. */
+        if (p->present[i]) {
+            for (char **stage = rt->disks[i].stages; *stage; stage++) {
+                int s = slowio_stage_from_string(*stage);
+                for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+                    if (cfg->common.iotypes[io] && p->valid[i][s][io])
+                        ai_disk_push(st->disks[i], *stage, io, &p->s[i][s][io], NULL);
+            }
+            slow = ai_disk_judge(st->disks[i], &ev) == 1;
+        }
+        _cleanup_free_ char *text = alarm_text(st->disks[i], slow ? &ev : NULL);
+        slowio_runtime_alarm(rt, rt->disks[i].name, slow, SENTRY_ALARM_MAJOR, text ? text : "{}");
+        ai_slow_event_done(&ev);
+    }
+}
+
+static void ai_done(void *state, void *cfg)
+{
+    struct ai_state *st = state;
+    for (size_t i = 0; i < SLOWIO_MAX_DISKS; i++)
+        ai_disk_free(st->disks[i]);
+    ai_config_done(cfg);
+}
+
 int main(int argc, char **argv)
 {
-    struct slowio_runtime rt;
-    struct config_msgs msgs = {0};
-    struct ai_config cfg;
-    struct ai_disk *disks[SLOWIO_MAX_DISKS] = {0};
-    _cleanup_free_ char *errors = NULL;
-    static struct slowio_period period;
-    int exit_code = 0, r;
-
-    const char *path = slowio_parse_args(SLOWIO_PLUGIN_AI_BLOCK_IO, argc, argv, &exit_code);
-    if (!path)
-        return exit_code;
-    log_setup("ai_block_io", LOG_TARGET_STDERR, LOG_INFO);
-    slowio_install_signals();
-    if (slowio_runtime_open(&rt, SLOWIO_PLUGIN_AI_BLOCK_IO) < 0)
-        return 1;
-
-    r = ai_config_load(path, &cfg, &msgs);
-    slowio_log_config_msgs(&msgs, &errors);
-    config_msgs_done(&msgs);
-    if (r < 0) {
-        /* A configuration error is a FAIL result (the reference reports PASS and exits). */
-        slowio_runtime_fail(&rt, errors && *errors ? errors : strerror(-r));
-        slowio_runtime_close(&rt);
-        return 1;
-    }
-    log_set_max_level(cfg.common.log_level);
-    r = slowio_runtime_resolve(&rt, &cfg.common);
-    if (r >= 0)
-        r = build_disks(&rt, &cfg, disks);
-    if (r < 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
-        slowio_runtime_fail(&rt, msg);
-        exit_code = 1;
-        goto out;
-    }
-
-    while ((r = slowio_runtime_next(&rt, &cfg.common, &period)) >= 0) {
-        for (size_t i = 0; i < rt.n_disks; i++) {
-            const char *key = rt.disks[i].name;
-            if (!period.present[i]) {
-                _cleanup_free_ char *text = alarm_text(disks[i], NULL);
-                slowio_runtime_alarm(&rt, key, false, SENTRY_ALARM_MAJOR, text ? text : "{}");
-                continue;
-            }
-            for (char **st = rt.disks[i].stages; *st; st++) {
-                int s = slowio_stage_from_string(*st);
-                for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
-                    if (cfg.common.iotypes[io] && period.valid[i][s][io])
-                        ai_disk_push(disks[i], *st, io, &period.s[i][s][io], NULL);
-            }
-            struct ai_slow_event ev = {0};
-            bool slow = ai_disk_judge(disks[i], &ev) == 1;
-            _cleanup_free_ char *text = alarm_text(disks[i], slow ? &ev : NULL);
-            slowio_runtime_alarm(&rt, key, slow, SENTRY_ALARM_MAJOR, text ? text : "{}");
-            ai_slow_event_done(&ev);
-        }
-    }
-    if (r == -EINTR) {
-        log_info("stop asked, exiting");
-        slowio_runtime_pass(&rt);
-    } else
-        exit_code = 1;
-out:
-    for (size_t i = 0; i < SLOWIO_MAX_DISKS; i++)
-        ai_disk_free(disks[i]);
-    ai_config_done(&cfg);
-    slowio_runtime_close(&rt);
-    return exit_code;
+    static const struct slowio_plugin_ops ops = {
+        .plugin = SLOWIO_PLUGIN_AI_BLOCK_IO,
+        .load = ai_load,
+        .common = ai_common,
+        .build = ai_build,
+        .period = ai_period,
+        .done = ai_done,
+    };
+    struct ai_config cfg = {0};
+    struct ai_state state = {0};
+    return slowio_main(&ops, &cfg, &state, argc, argv);
 }

@@ -5,11 +5,9 @@
 #include <stdio.h>
 
 #include "avg_config.h"
-#include "config_msg.h"
 #include "json_util.h"
 #include "log.h"
 #include "slowio_main.h"
-#include "slowio_runtime.h"
 #include "strv.h"
 
 #define SERIES_MAX 300
@@ -80,104 +78,94 @@ static char *alarm_text(const struct avg_disk *d, enum slowio_iotype io,
     return buf;
 }
 
-static int build_disks(struct slowio_runtime *rt, const struct avg_config *cfg,
-                       struct avg_disk **disks)
+struct avg_state {
+    struct avg_disk *disks[SLOWIO_MAX_DISKS];
+};
+
+static int avg_load(void *cfg, const char *path, struct config_msgs *msgs)
 {
+    return avg_config_load(path, cfg, msgs);
+}
+
+static const struct slowio_common *avg_common(const void *cfg)
+{
+    return &((const struct avg_config *) cfg)->common;
+}
+
+static int avg_build(void *state, struct slowio_runtime *rt, const void *c)
+{
+    struct avg_state *st = state;
+    const struct avg_config *cfg = c;
     struct avg_params params;
+
     avg_config_params(cfg, &params);
     for (size_t i = 0; i < rt->n_disks; i++) {
         struct slowio_disk *sd = &rt->disks[i];
-        int r = avg_disk_new(sd->name, &params, &disks[i]);
+        int r = avg_disk_new(sd->name, &params, &st->disks[i]);
         if (r < 0)
             return r;
-        for (char **st = sd->stages; *st; st++)
+        for (char **stage = sd->stages; *stage; stage++)
             for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
                 if (cfg->common.iotypes[io] &&
-                    (r = avg_disk_add(disks[i], *st, io,
-                                      avg_config_limits(cfg, *st, sd->type, io))) < 0)
+                    (r = avg_disk_add(st->disks[i], *stage, io,
+                                      avg_config_limits(cfg, *stage, sd->type, io))) < 0)
                     return r;
         _cleanup_free_ char *stages = strv_join(sd->stages, ",");
-        log_info("watching %s (%s): stages %s", sd->name, slowio_disk_type_to_string(sd->type),
-                 strna(stages));
+        log_info("watching %s (%s): stages %s, window %u", sd->name,
+                 slowio_disk_type_to_string(sd->type), strna(stages), cfg->windows.win_size);
     }
     return 0;
 }
 
+/* Per disk and io type: feed the stages, judge the bio stage, raise or clear the alarm. */
+static void avg_period(void *state, struct slowio_runtime *rt, const void *c,
+                       const struct slowio_period *p)
+{
+    struct avg_state *st = state;
+    const struct avg_config *cfg = c;
+
+    for (size_t i = 0; i < rt->n_disks; i++)
+        for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++) {
+            char key[SLOWIO_DISK_NAME_MAX + 16];
+            struct avg_slow_event ev;
+            bool slow = false;
+
+            if (!cfg->common.iotypes[io])
+                continue;
+            snprintf(key, sizeof(key), "%s/%s", rt->disks[i].name, slowio_iotype_to_string(io));
+            /* A disk that is gone takes its alarm with it. */
+            if (p->present[i]) {
+                for (char **stage = rt->disks[i].stages; *stage; stage++) {
+                    int s = slowio_stage_from_string(*stage);
+                    if (p->valid[i][s][io])
+                        avg_disk_push(st->disks[i], *stage, io, &p->s[i][s][io], NULL);
+                }
+                slow = avg_disk_judge(st->disks[i], io, &ev) == 1;
+            }
+            _cleanup_free_ char *text = alarm_text(st->disks[i], io, slow ? &ev : NULL);
+            slowio_runtime_alarm(rt, key, slow, SENTRY_ALARM_MINOR, text ? text : "{}");
+        }
+}
+
+static void avg_done(void *state, void *cfg)
+{
+    struct avg_state *st = state;
+    for (size_t i = 0; i < SLOWIO_MAX_DISKS; i++)
+        avg_disk_free(st->disks[i]);
+    avg_config_done(cfg);
+}
+
 int main(int argc, char **argv)
 {
-    struct slowio_runtime rt;
-    struct config_msgs msgs = {0};
-    struct avg_config cfg;
-    struct avg_disk *disks[SLOWIO_MAX_DISKS] = {0};
-    _cleanup_free_ char *errors = NULL;
-    static struct slowio_period period;
-    int exit_code = 0, r;
-
-    const char *path = slowio_parse_args(SLOWIO_PLUGIN_AVG_BLOCK_IO, argc, argv, &exit_code);
-    if (!path)
-        return exit_code;
-    log_setup("avg_block_io", LOG_TARGET_STDERR, LOG_INFO);
-    slowio_install_signals();
-    if (slowio_runtime_open(&rt, SLOWIO_PLUGIN_AVG_BLOCK_IO) < 0)
-        return 1;
-
-    r = avg_config_load(path, &cfg, &msgs);
-    slowio_log_config_msgs(&msgs, &errors);
-    config_msgs_done(&msgs);
-    if (r < 0) {
-        /* A configuration error is a FAIL result (the reference fails too). */
-        slowio_runtime_fail(&rt, errors && *errors ? errors : strerror(-r));
-        slowio_runtime_close(&rt);
-        return 1;
-    }
-    log_set_max_level(cfg.common.log_level);
-    r = slowio_runtime_resolve(&rt, &cfg.common);
-    if (r >= 0)
-        r = build_disks(&rt, &cfg, disks);
-    if (r < 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
-        slowio_runtime_fail(&rt, msg);
-        exit_code = 1;
-        goto out;
-    }
-    log_info("avg_block_io: %zu disk(s), period %u s, window %u", rt.n_disks, rt.period_time,
-             cfg.windows.win_size);
-
-    while ((r = slowio_runtime_next(&rt, &cfg.common, &period)) >= 0) {
-        for (size_t i = 0; i < rt.n_disks; i++) {
-            for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++) {
-                char key[SLOWIO_DISK_NAME_MAX + 16];
-                if (!cfg.common.iotypes[io])
-                    continue;
-                snprintf(key, sizeof(key), "%s/%s", rt.disks[i].name, slowio_iotype_to_string(io));
-                if (!period.present[i]) {
-                    /* The disk is gone: its alarm ends with it. */
-                    _cleanup_free_ char *text = alarm_text(disks[i], io, NULL);
-                    slowio_runtime_alarm(&rt, key, false, SENTRY_ALARM_MINOR, text ? text : "{}");
-                    continue;
-                }
-                for (char **st = rt.disks[i].stages; *st; st++) {
-                    int s = slowio_stage_from_string(*st);
-                    if (period.valid[i][s][io])
-                        avg_disk_push(disks[i], *st, io, &period.s[i][s][io], NULL);
-                }
-                struct avg_slow_event ev;
-                bool slow = avg_disk_judge(disks[i], io, &ev) == 1;
-                _cleanup_free_ char *text = alarm_text(disks[i], io, slow ? &ev : NULL);
-                slowio_runtime_alarm(&rt, key, slow, SENTRY_ALARM_MINOR, text ? text : "{}");
-            }
-        }
-    }
-    if (r == -EINTR) {
-        log_info("stop asked, exiting");
-        slowio_runtime_pass(&rt);
-    } else
-        exit_code = 1;
-out:
-    for (size_t i = 0; i < SLOWIO_MAX_DISKS; i++)
-        avg_disk_free(disks[i]);
-    avg_config_done(&cfg);
-    slowio_runtime_close(&rt);
-    return exit_code;
+    static const struct slowio_plugin_ops ops = {
+        .plugin = SLOWIO_PLUGIN_AVG_BLOCK_IO,
+        .load = avg_load,
+        .common = avg_common,
+        .build = avg_build,
+        .period = avg_period,
+        .done = avg_done,
+    };
+    struct avg_config cfg = {0};
+    struct avg_state state = {0};
+    return slowio_main(&ops, &cfg, &state, argc, argv);
 }

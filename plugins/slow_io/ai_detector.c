@@ -283,17 +283,9 @@ int ai_disk_push(struct ai_disk *d, const char *stage, enum slowio_iotype io,
     return 0;
 }
 
-static bool strv_has(char *const *l, const char *s)
-{
-    for (size_t i = 0; l && l[i]; i++)
-        if (streq(l[i], s))
-            return true;
-    return false;
-}
-
 static int strv_extend_unique(char ***l, const char *s)
 {
-    return strv_has(*l, s) ? 0 : strv_extend(l, s);
+    return strv_contains(*l, s) ? 0 : strv_extend(l, s);
 }
 
 static int ai_disk_collect(const struct ai_disk *d, char ***stages, char ***ios, char ***metrics)
@@ -331,7 +323,7 @@ int ai_disk_judge(struct ai_disk *d, struct ai_slow_event *ret)
         d->entries[i].pushed = false;
     if (r < 0)
         return r;
-    if (!strv_has(stages, "bio"))
+    if (!strv_contains(stages, "bio"))
         return 0;
 
     e.reason =

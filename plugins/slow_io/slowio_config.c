@@ -73,14 +73,6 @@ static int split_list(const char *value, bool lower, char ***ret)
     return 0;
 }
 
-static bool strv_has(char *const *l, const char *s)
-{
-    for (size_t i = 0; l && l[i]; i++)
-        if (streq(l[i], s))
-            return true;
-    return false;
-}
-
 static bool disk_name_is_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -97,7 +89,7 @@ static bool disk_name_is_valid(const char *s)
 static int list_add_once(struct slowio_config_parser *p, const struct ini_entry *e, char ***list,
                          const char *item, const char *what)
 {
-    if (strv_has(*list, item))
+    if (strv_contains(*list, item))
         return config_reader_complain(&p->reader, CONFIG_MSG_WARNING, e,
                                       "%s '%s' is listed more than once", what, item);
     return strv_extend(list, item);
@@ -185,7 +177,7 @@ static int read_stages(struct slowio_config_parser *p, char ***ret)
     }
     if (!ok)
         return 0;
-    if (!strv_has(stages, "bio"))
+    if (!strv_contains(stages, "bio"))
         return config_reader_complain(&p->reader, CONFIG_MSG_ERROR, e,
                                       "Cannot run %s without bio stage", plugin_name(p));
     *ret = TAKE_PTR(stages);
@@ -334,7 +326,7 @@ static int warn_unknown(struct slowio_config_parser *p)
             known = streq(e->section, known_sections[k]);
         if (known)
             r = config_reader_complain(&p->reader, CONFIG_MSG_WARNING, e, "unknown key, ignored");
-        else if (strv_has(warned, e->section))
+        else if (strv_contains(warned, e->section))
             continue;
         else {
             r = config_msgs_add(p->reader.msgs, CONFIG_MSG_WARNING,

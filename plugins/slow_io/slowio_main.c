@@ -2,12 +2,13 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "config_msg.h"
 #include "log.h"
 #include "sentry-build-config.h"
 #include "slowio_main.h"
 
-const char *slowio_parse_args(enum slowio_plugin plugin, int argc, char **argv, int *exit_code)
+/* Parses --config/--help/--version; returns the config path, or NULL with *exit_code set when
+ * the program must end (help shown or bad usage). */
+static const char *parse_args(enum slowio_plugin plugin, int argc, char **argv, int *exit_code)
 {
     static char path[512];
     static const struct option opts[] = {
@@ -52,10 +53,56 @@ const char *slowio_parse_args(enum slowio_plugin plugin, int argc, char **argv, 
     return path;
 }
 
-void slowio_log_config_msgs(const struct config_msgs *msgs, char **errors)
+int slowio_main(const struct slowio_plugin_ops *ops, void *cfg, void *state, int argc, char **argv)
 {
-    for (size_t i = 0; i < msgs->n_items; i++)
-        log_full_errno(msgs->items[i].level == CONFIG_MSG_ERROR ? LOG_ERR : LOG_WARNING, 0, NULL,
-                       "%s", msgs->items[i].text);
-    *errors = config_msgs_join(msgs, CONFIG_MSG_ERROR, "; ");
+    static struct slowio_period period;
+    struct slowio_runtime rt;
+    struct config_msgs msgs = {0};
+    _cleanup_free_ char *errors = NULL;
+    int exit_code = 0, r;
+
+    const char *path = parse_args(ops->plugin, argc, argv, &exit_code);
+    if (!path)
+        return exit_code;
+    log_setup(slowio_plugin_to_string(ops->plugin), LOG_TARGET_STDERR, LOG_INFO);
+    slowio_install_signals();
+    if (slowio_runtime_open(&rt, ops->plugin) < 0)
+        return 1;
+
+    r = ops->load(cfg, path, &msgs);
+    config_msgs_log(&msgs);
+    errors = config_msgs_join(&msgs, CONFIG_MSG_ERROR, "; ");
+    config_msgs_done(&msgs);
+    if (r < 0) {
+        /* A configuration error is the task result FAIL, with every error in it. */
+        slowio_runtime_fail(&rt, errors && *errors ? errors : strerror(-r));
+        slowio_runtime_close(&rt);
+        return 1;
+    }
+    const struct slowio_common *common = ops->common(cfg);
+    log_set_max_level(common->log_level);
+    r = slowio_runtime_resolve(&rt, common);
+    if (r >= 0)
+        r = ops->build(state, &rt, cfg);
+    if (r < 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
+        slowio_runtime_fail(&rt, msg);
+        exit_code = 1;
+        goto out;
+    }
+    log_info("%s: %zu disk(s), period %u s", slowio_plugin_to_string(ops->plugin), rt.n_disks,
+             rt.period_time);
+
+    while ((r = slowio_runtime_next(&rt, common, &period)) >= 0)
+        ops->period(state, &rt, cfg, &period);
+    if (r == -EINTR) {
+        log_info("stop asked, exiting");
+        slowio_runtime_pass(&rt);
+    } else
+        exit_code = 1; /* sentryd went away */
+out:
+    ops->done(state, cfg);
+    slowio_runtime_close(&rt);
+    return exit_code;
 }

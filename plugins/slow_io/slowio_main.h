@@ -1,11 +1,25 @@
-/* slowio_main.h: the command line every slow-IO plugin program has. */
+/* slowio_main.h: the program around a slow-IO detector, shared by avg_block_io and
+ * ai_block_io: the command line, logging, connecting to sentryd, loading the configuration
+ * (errors become the task result FAIL), choosing the disks, the period loop, and the result
+ * PASS when SIGTERM ends it. A plugin only says how to load its file, build its detectors and
+ * judge one period. */
 #pragma once
 
-#include "slowio_types.h"
+#include "config_msg.h"
+#include "slowio_runtime.h"
 
-/* Parses --config/--help/--version; returns the config path, or NULL with *exit_code set when
- * the program must end (help shown or bad usage). */
-const char *slowio_parse_args(enum slowio_plugin plugin, int argc, char **argv, int *exit_code);
-/* The messages of a config load to the log; the errors joined into *errors (malloc'ed). */
-struct config_msgs;
-void slowio_log_config_msgs(const struct config_msgs *msgs, char **errors);
+struct slowio_plugin_ops {
+    enum slowio_plugin plugin;
+    /* Loads path into the plugin's configuration; as avg_config_load(). */
+    int (*load)(void *cfg, const char *path, struct config_msgs *msgs);
+    const struct slowio_common *(*common)(const void *cfg);
+    /* Makes the detectors of every disk of rt. */
+    int (*build)(void *state, struct slowio_runtime *rt, const void *cfg);
+    /* Feeds one period and raises or clears alarms. */
+    void (*period)(void *state, struct slowio_runtime *rt, const void *cfg,
+                   const struct slowio_period *p);
+    void (*done)(void *state, void *cfg);
+};
+
+/* Runs the plugin; returns the process exit code. cfg and state are the plugin's own. */
+int slowio_main(const struct slowio_plugin_ops *ops, void *cfg, void *state, int argc, char **argv);

@@ -83,14 +83,6 @@ static int call(struct slowio_runtime *rt, const char *verb, json_object *args, 
     return r;
 }
 
-static bool strv_has(char *const *l, const char *s)
-{
-    for (size_t i = 0; l && l[i]; i++)
-        if (streq(l[i], s))
-            return true;
-    return false;
-}
-
 int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common *cfg)
 {
     _cleanup_json_ json_object *info = NULL;
@@ -110,7 +102,7 @@ int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common
         const char *name = json_object_get_string(json_object_object_get(d, "name"));
         const char *type = json_object_get_string(json_object_object_get(d, "type"));
         json_object *seen = json_object_object_get(d, "stages");
-        if (cfg->disks && !strv_has(cfg->disks, name))
+        if (cfg->disks && !strv_contains(cfg->disks, name))
             continue;
         struct slowio_disk *sd = &rt->disks[rt->n_disks];
         snprintf(sd->name, sizeof(sd->name), "%s", name);
@@ -121,16 +113,16 @@ int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common
             const char *st = json_object_get_string(json_object_array_get_idx(seen, k));
             if (slowio_stage_from_string(st) < 0)
                 continue; /* a stage the plugins have no rule for (e.g. kyber) */
-            if (cfg->stages && !strv_has(cfg->stages, st))
+            if (cfg->stages && !strv_contains(cfg->stages, st))
                 continue;
             if (strv_extend(&sd->stages, st) < 0)
                 return -ENOMEM;
         }
         for (char **s = cfg->stages; s && *s; s++)
-            if (!strv_has(sd->stages, *s))
+            if (!strv_contains(sd->stages, *s))
                 log_warning("disk %s: the io source does not see stage %s, it is not watched", name,
                             *s);
-        if (!strv_has(sd->stages, "bio")) {
+        if (!strv_contains(sd->stages, "bio")) {
             log_warning("disk %s: no bio stage from the io source: not watched", name);
             sd->stages = strv_free(sd->stages);
             continue;
@@ -227,7 +219,7 @@ int slowio_runtime_next(struct slowio_runtime *rt, const struct slowio_common *c
 int slowio_runtime_alarm(struct slowio_runtime *rt, const char *key, bool slow, int level,
                          const char *text)
 {
-    bool was = strv_has(rt->active, key);
+    bool was = strv_contains(rt->active, key);
     uint64_t seq = 0;
     int r;
 
