@@ -55,7 +55,7 @@ static int call_with_task(struct ctl *ctl, int argc, char **argv, const char *ve
                           const char *help, json_object **ret)
 {
     _cleanup_json_ json_object *args = NULL;
-    const char *name;
+    const char *name = NULL;
     bool done;
     int r = task_arg(ctl, argc, argv, help, &name, &done);
 

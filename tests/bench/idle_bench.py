@@ -30,6 +30,14 @@ def status_field(pid, name):
     return 0
 
 
+def rollup(pid, name):
+    """A field of /proc/PID/smaps_rollup in KiB (Pss, Private_Dirty, ...)."""
+    for line in read("/proc/%d/smaps_rollup" % pid).splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
 def switches(pid):
     return status_field(pid, "voluntary_ctxt_switches") + \
         status_field(pid, "nonvoluntary_ctxt_switches")
@@ -70,11 +78,12 @@ def measure(argv, runs, idle):
     p, _ = start_and_wait_ready(argv)
     time.sleep(0.5)
     rss = status_field(p.pid, "VmRSS")
+    mem = (rss, rollup(p.pid, "Pss"), rollup(p.pid, "Private_Dirty"))
     before = switches(p.pid)
     time.sleep(idle)
     wakeups = switches(p.pid) - before
     stop(p)
-    return times, rss, wakeups
+    return times, mem, wakeups
 
 
 def main():
@@ -107,7 +116,11 @@ def main():
     print("  exec->READY worst   sentryd %.2f ms  baseline %.2f ms" % (ms(max(s_times)),
                                                                      ms(max(b_times))))
     print("  RSS after READY     sentryd %d KiB  baseline %d KiB  ratio %.2f  (target <= 4096 KiB)" % (
-        s_rss, b_rss, s_rss / max(b_rss, 1)))
+        s_rss[0], b_rss[0], s_rss[0] / max(b_rss[0], 1)))
+    print("  PSS after READY     sentryd %d KiB  baseline %d KiB  (shared library pages divided)" % (
+        s_rss[1], b_rss[1]))
+    print("  private dirty       sentryd %d KiB  baseline %d KiB  (memory of its own)" % (
+        s_rss[2], b_rss[2]))
     print("  wake-ups while idle sentryd %d  baseline %d  (target 0)" % (s_wake, b_wake))
 
 
