@@ -251,8 +251,8 @@ static int catchup_row(struct alarm_record *r, void *userdata)
         bus_deliver(s->bus, s, r, true);
     else
         s->cursor = r->a.seq;
-    /* Stop the chunk once the output is full enough; the rest comes at the next drain. */
-    return s->ops->queued(s->owner) >= s->queue_limit ? -1 : 0;
+    /* Stop once two chunks wait; the rest comes at the next drain. */
+    return s->ops->queued(s->owner) >= 2 * CATCHUP_CHUNK ? -1 : 0;
 }
 
 /* Reads from the store after the cursor, up to the head, while the output has room. */
@@ -261,7 +261,8 @@ static void bus_subscriber_step(struct bus_subscriber *s)
     struct alarm_bus *b = s->bus;
 
     for (int step = 0; step < CATCHUP_STEPS && s->catching_up; step++) {
-        if (s->ops->queued(s->owner) >= s->queue_limit / 2)
+        /* A chunk at a time: catching up holds records of its own, not shared ones. */
+        if (s->ops->queued(s->owner) >= CATCHUP_CHUNK)
             return; /* wait for the drain */
         if (s->cursor >= b->head) {
             s->catching_up = false; /* nothing left in between: live again */
@@ -276,7 +277,7 @@ static void bus_subscriber_step(struct bus_subscriber *s)
         if (n < CATCHUP_CHUNK && s->cursor == before) {
             /* Rows missing up to the head (retention, or alarms that failed to commit). */
             s->cursor = b->head;
-        } else if (n < CATCHUP_CHUNK && s->ops->queued(s->owner) < s->queue_limit)
+        } else if (n < CATCHUP_CHUNK && s->ops->queued(s->owner) < 2 * CATCHUP_CHUNK)
             s->cursor = b->head; /* read everything up to the head */
     }
     if (s->catching_up)

@@ -64,7 +64,7 @@ struct bus_subscriber;
 struct bus_subscriber_ops {
     /* Appends the record's bytes to the subscriber's output. */
     void (*write)(void *owner, struct alarm_record *r);
-    /* Bytes waiting in the subscriber's output. */
+    /* Alarms waiting in the subscriber's output. */
     size_t (*queued)(void *owner);
 };
 
@@ -74,7 +74,8 @@ enum bus_subscriber_kind {
 };
 
 /* Adds a subscriber that receives the alarms after seq `since` (UINT64_MAX: only new ones).
- * Takes the filter. queue_limit: output bytes beyond which it catches up from the store. */
+ * Takes the filter. queue_limit: alarms waiting in its output beyond which it is served from
+ * the store instead. */
 struct bus_subscriber *alarm_bus_subscribe(struct alarm_bus *b, enum bus_subscriber_kind kind,
                                            struct alarm_filter *filter, uint64_t since,
                                            size_t queue_limit, const struct bus_subscriber_ops *ops,

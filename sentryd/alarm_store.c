@@ -16,9 +16,10 @@
 #include "log.h"
 #include "time_util.h"
 
-#define BATCH_MAX      8192  /* alarms per transaction */
-#define PRUNE_BATCH    20000 /* rows deleted per transaction by retention */
-#define SCHEMA_VERSION 1
+#define BATCH_MAX        8192  /* alarms per transaction */
+#define PRUNE_BATCH      20000 /* rows deleted per transaction by retention */
+#define CHECKPOINT_PAGES 1000  /* WAL pages (4 KiB) that make the checkpointer run */
+#define SCHEMA_VERSION   1
 
 struct writer;
 
@@ -54,7 +55,12 @@ struct alarm_store {
 
     pthread_t writer;
     bool writer_started;
-    struct writer *w; /* the writer thread's state, freed after the join */
+    /* WAL checkpoints run on a thread of their own, so that their fsync never delays a commit
+     * (the writer's connection has no automatic checkpoints). */
+    pthread_t checkpointer;
+    bool checkpointer_started;
+    int checkpoint_fd; /* eventfd: the WAL has grown past CHECKPOINT_PAGES */
+    struct writer *w;  /* the writer thread's state, freed after the join */
 };
 
 static const char schema[] =
@@ -135,12 +141,27 @@ struct writer {
     uint64_t oldest;       /* lowest seq stored as far as the writer knows; 0: unknown */
     usec_t last_age_check; /* CLOCK_MONOTONIC */
     sqlite3_stmt *ins, *act_set, *act_clear, *meta_seq, *del_upto, *oldest_recv_after;
+    sqlite3_stmt *begin, *commit, *rollback;
     struct alarm_record *batch[BATCH_MAX];
 };
+
+static int on_wal_commit(void *userdata, sqlite3 *db, const char *name, int pages)
+{
+    struct alarm_store *s = userdata;
+    if (pages >= CHECKPOINT_PAGES) {
+        uint64_t one = 1;
+        ssize_t _unused_ k = write(s->checkpoint_fd, &one, sizeof(one));
+    }
+    return SQLITE_OK;
+}
 
 static int writer_prepare(struct writer *w)
 {
     int r;
+
+    if (sqlite3_exec(w->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
+        return sqlite_error(w->db, SQLITE_ERROR, "wal_autocheckpoint");
+    sqlite3_wal_hook(w->db, on_wal_commit, w->s);
     if ((r = db_prepare(w->db,
                         "INSERT INTO alarms(" COLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         &w->ins)) < 0 ||
@@ -151,6 +172,9 @@ static int writer_prepare(struct writer *w)
                         &w->act_clear)) < 0 ||
         (r = db_prepare(w->db, "INSERT OR REPLACE INTO meta(k, v) VALUES('last_seq', ?)",
                         &w->meta_seq)) < 0 ||
+        (r = db_prepare(w->db, "BEGIN IMMEDIATE", &w->begin)) < 0 ||
+        (r = db_prepare(w->db, "COMMIT", &w->commit)) < 0 ||
+        (r = db_prepare(w->db, "ROLLBACK", &w->rollback)) < 0 ||
         (r = db_prepare(w->db,
                         "DELETE FROM alarms WHERE seq IN (SELECT seq FROM alarms WHERE seq <= ? "
                         "ORDER BY seq LIMIT "
@@ -170,6 +194,9 @@ static void writer_finalize(struct writer *w)
     sqlite3_finalize(w->act_set);
     sqlite3_finalize(w->act_clear);
     sqlite3_finalize(w->meta_seq);
+    sqlite3_finalize(w->begin);
+    sqlite3_finalize(w->commit);
+    sqlite3_finalize(w->rollback);
     sqlite3_finalize(w->del_upto);
     sqlite3_finalize(w->oldest_recv_after);
 }
@@ -213,22 +240,27 @@ static int writer_insert(struct writer *w, const struct alarm_record *r)
 }
 
 /* Commits n records in one transaction. SQLITE_OK or the failing code (rolled back). */
+static int step_once(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : (rc ? rc : sqlite3_errcode(db));
+}
+
+/* Commits n records in one transaction. SQLITE_OK or the failing code (rolled back). The last
+ * seq is not written per transaction: MAX(seq) of the rows tells it, and retention records it
+ * in meta before it deletes rows. */
 static int writer_commit(struct writer *w, size_t n)
 {
-    int rc = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = step_once(w->db, w->begin);
     if (rc != SQLITE_OK)
         return rc;
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
         rc = writer_insert(w, w->batch[i]);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(w->meta_seq, 1, (sqlite3_int64) w->batch[n - 1]->a.seq);
-        rc = sqlite3_step(w->meta_seq) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(w->db);
-        sqlite3_reset(w->meta_seq);
-    }
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL);
+        rc = step_once(w->db, w->commit);
     if (rc != SQLITE_OK)
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        (void) step_once(w->db, w->rollback);
     return rc;
 }
 
@@ -270,8 +302,14 @@ static uint64_t writer_first_young(struct writer *w, uint64_t last_seq, uint64_t
 }
 
 /* Deletes every row with seq <= upto, a bounded number per transaction. */
-static void writer_delete_upto(struct writer *w, uint64_t upto)
+static void writer_delete_upto(struct writer *w, uint64_t upto, uint64_t last_seq)
 {
+    /* Keep the last seq known even if every row goes: seq never goes back after a restart. */
+    sqlite3_bind_int64(w->meta_seq, 1, (sqlite3_int64) last_seq);
+    if (step_once(w->db, w->meta_seq) != SQLITE_OK) {
+        sqlite_error(w->db, SQLITE_ERROR, "retention");
+        return;
+    }
     for (;;) {
         sqlite3_bind_int64(w->del_upto, 1, (sqlite3_int64) upto);
         int rc = sqlite3_step(w->del_upto);
@@ -312,7 +350,7 @@ static void writer_retain(struct writer *w, uint64_t last_seq)
             upto = MAX(upto, first - 1);
     }
     if (upto >= (w->oldest ? w->oldest : 1))
-        writer_delete_upto(w, upto);
+        writer_delete_upto(w, upto, last_seq);
 }
 
 static size_t writer_take(struct writer *w)
@@ -382,6 +420,31 @@ static void *writer_main(void *arg)
         if (error == 0)
             writer_retain(w, last);
     }
+    return NULL;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct alarm_store *s = arg;
+    sqlite3 *db = NULL;
+
+    if (db_open(s->path, s->sync_full, &db) < 0)
+        return NULL;
+    for (;;) {
+        struct pollfd p = {.fd = s->checkpoint_fd, .events = POLLIN};
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            break;
+        uint64_t v;
+        ssize_t _unused_ k = read(s->checkpoint_fd, &v, sizeof(v));
+        if (atomic_load(&s->stopping))
+            break;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            sqlite_error(db, rc, "checkpoint");
+    }
+    /* One last pass so that the WAL is small for the next start. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_close(db);
     return NULL;
 }
 
@@ -613,7 +676,7 @@ int alarm_store_open(const struct alarm_store_params *p, struct alarm_store **re
     s->on_committed = p->on_committed;
     s->on_batch = p->on_batch;
     s->userdata = p->userdata;
-    s->writer_fd = s->main_fd = -1;
+    s->writer_fd = s->main_fd = s->checkpoint_fd = -1;
     cds_wfcq_init(&s->sub_head, &s->sub_tail);
     cds_wfcq_init(&s->done_head, &s->done_tail);
 
@@ -661,7 +724,8 @@ int alarm_store_open(const struct alarm_store_params *p, struct alarm_store **re
 
     s->writer_fd = eventfd(0, EFD_CLOEXEC);
     s->main_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->writer_fd < 0 || s->main_fd < 0) {
+    s->checkpoint_fd = eventfd(0, EFD_CLOEXEC);
+    if (s->writer_fd < 0 || s->main_fd < 0 || s->checkpoint_fd < 0) {
         r = -errno;
         goto fail;
     }
@@ -696,6 +760,11 @@ int alarm_store_open(const struct alarm_store_params *p, struct alarm_store **re
     }
     pthread_setname_np(s->writer, "sentry-store");
     s->writer_started = true;
+    r = -pthread_create(&s->checkpointer, NULL, checkpointer_main, s);
+    if (r < 0)
+        goto fail;
+    pthread_setname_np(s->checkpointer, "sentry-ckpt");
+    s->checkpointer_started = true;
     s->w = w;
     log_info("alarm store %s: last seq %" PRIu64 "%s", p->path, s->last_seq,
              p->sync_full ? ", synchronous=FULL" : "");
@@ -719,6 +788,12 @@ struct alarm_store *alarm_store_close(struct alarm_store *s)
         s->w = NULL;
         store_drain_done(s);
     }
+    if (s->checkpointer_started) {
+        atomic_store(&s->stopping, true);
+        uint64_t one = 1;
+        ssize_t _unused_ k = write(s->checkpoint_fd, &one, sizeof(one));
+        pthread_join(s->checkpointer, NULL);
+    }
     sd_event_source_disable_unref(s->done_source);
     sd_event_source_disable_unref(s->retention_timer);
     sqlite3_finalize(s->q_oldest_recv);
@@ -733,6 +808,8 @@ struct alarm_store *alarm_store_close(struct alarm_store *s)
         close(s->writer_fd);
     if (s->main_fd >= 0)
         close(s->main_fd);
+    if (s->checkpoint_fd >= 0)
+        close(s->checkpoint_fd);
     free(s->path);
     free(s);
     return NULL;

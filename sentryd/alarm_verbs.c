@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "record_queue.h"
 #include "time_util.h"
 
 #define ALARMS_LIMIT_DEFAULT 100
@@ -81,30 +82,45 @@ static int verb_inject(struct request *r)
 /* ---- subscribe --------------------------------------------------------------------------------
  */
 
+/* A native subscription: the connection it lives on and the alarms it has yet to receive. */
 struct native_sub {
     struct conn *conn;
     struct bus_subscriber *bs;
+    struct record_queue q;
 };
 
 static void native_write(void *owner, struct alarm_record *r)
 {
     struct native_sub *n = owner;
-    size_t len;
-    const char *line = alarm_record_line(r, &len);
-    if (line)
-        conn_send_raw(n->conn, line, len);
+    if (record_queue_push(&n->q, r) < 0) {
+        log_error("subscriber: out of memory, an alarm is left for it to read from the store");
+        return;
+    }
+    conn_stream_ready(n->conn);
 }
 
 static size_t native_queued(void *owner)
 {
     struct native_sub *n = owner;
-    return conn_queued(n->conn);
+    return record_queue_len(&n->q);
 }
 
 static const struct bus_subscriber_ops native_sub_ops = {
     .write = native_write,
     .queued = native_queued,
 };
+
+static int native_flush(void *stream, int fd)
+{
+    struct native_sub *n = stream;
+    return record_queue_flush(&n->q, fd);
+}
+
+static bool native_pending(void *stream)
+{
+    struct native_sub *n = stream;
+    return record_queue_len(&n->q) > 0;
+}
 
 static void native_on_drain(void *stream)
 {
@@ -116,10 +132,13 @@ static void native_on_close(void *stream)
 {
     struct native_sub *n = stream;
     alarm_bus_unsubscribe(n->bs);
+    record_queue_done(&n->q);
     free(n);
 }
 
 static const struct conn_stream_ops native_stream_ops = {
+    .flush = native_flush,
+    .pending = native_pending,
     .on_drain = native_on_drain,
     .on_close = native_on_close,
 };
@@ -151,6 +170,7 @@ static int verb_subscribe(struct request *r)
         return -ENOMEM;
     }
     n->conn = request_conn(r);
+    record_queue_init(&n->q, RECORD_FORM_LINE);
     /* The answer goes out before the first alarm: it is queued before the stream starts. */
     json_object *res = json_object_new_object();
     json_object_object_add(res, "head", json_object_new_uint64(alarm_bus_head(d->bus)));

@@ -42,6 +42,8 @@ struct conn {
     bool closed;
     void *stream; /* an attached stream (alarm subscription) */
     const struct conn_stream_ops *stream_ops;
+    bool dirty; /* has output to try at the end of this loop iteration */
+    struct conn *dirty_next;
     struct conn *prev, *next;
 };
 
@@ -57,6 +59,11 @@ struct control_server {
     const struct verb *const *verb_tables;
     void *userdata;
     struct conn *conns;
+    /* Output is written once per loop iteration for every connection that got some, so that a
+     * burst of answers or alarms costs one send per connection, and EPOLLOUT is asked for only
+     * when a socket is full. */
+    struct conn *dirty;
+    sd_event_source *flusher;
 };
 
 struct pending_reply {
@@ -66,8 +73,65 @@ struct pending_reply {
 
 static void conn_close(struct conn *c);
 static void conn_update_events(struct conn *c);
+static struct conn *conn_ref(struct conn *c);
+static void conn_unref(struct conn *c);
 
 /* ---- output --------------------------------------------------------------------------------- */
+
+static void conn_mark_dirty(struct conn *c)
+{
+    struct control_server *s = c->server;
+
+    if (c->closed || c->dirty)
+        return;
+    c->dirty = true;
+    c->dirty_next = s->dirty;
+    s->dirty = conn_ref(c);
+}
+
+static bool conn_has_output(const struct conn *c)
+{
+    return c->out.len > 0 || (c->stream_ops && c->stream_ops->pending(c->stream));
+}
+
+/* Writes what the socket takes: answers first, then the stream. <0 when the peer is gone. */
+static int conn_write(struct conn *c)
+{
+    int r = out_buffer_flush(&c->out, c->fd);
+    if (r >= 0 && c->out.len == 0 && c->stream_ops)
+        r = c->stream_ops->flush(c->stream, c->fd);
+    return r;
+}
+
+/* After a write: a stream whose queue ran low may add more; then the events to watch. */
+static void conn_after_write(struct conn *c)
+{
+    if (!c->closed && c->stream_ops && c->out.len == 0)
+        c->stream_ops->on_drain(c->stream);
+    if (!c->closed)
+        conn_update_events(c);
+}
+
+static int on_flush(sd_event_source *src, void *userdata)
+{
+    struct control_server *s = userdata;
+
+    while (s->dirty) {
+        struct conn *c = s->dirty;
+        s->dirty = c->dirty_next;
+        c->dirty = false;
+        if (!c->closed) {
+            int r = conn_write(c);
+            if (r < 0) {
+                log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
+                conn_close(c);
+            } else
+                conn_after_write(c);
+        }
+        conn_unref(c);
+    }
+    return 0;
+}
 
 static void conn_send_line(struct conn *c, const char *line, size_t len)
 {
@@ -78,7 +142,7 @@ static void conn_send_line(struct conn *c, const char *line, size_t len)
         conn_close(c);
         return;
     }
-    conn_update_events(c);
+    conn_mark_dirty(c);
 }
 
 /* ---- connections ---------------------------------------------------------------------------- */
@@ -143,7 +207,8 @@ static void conn_update_events(struct conn *c)
     }
     if (!c->eof && c->out.len < OUT_HIGH_WATER && !c->server->input_paused)
         ev |= EPOLLIN;
-    if (c->out.len > 0)
+    /* Output waits for EPOLLOUT only when the socket was full; otherwise the flusher writes. */
+    if (conn_has_output(c) && !c->dirty)
         ev |= EPOLLOUT;
     sd_event_source_set_io_events(c->io, ev);
 }
@@ -180,9 +245,12 @@ void conn_send_raw(struct conn *c, const void *data, size_t len)
         conn_close(c);
         return;
     }
-    if (c->out.len == len)
-        sd_event_source_set_io_events(c->io,
-                                      EPOLLOUT | (c->eof || c->server->input_paused ? 0 : EPOLLIN));
+    conn_mark_dirty(c);
+}
+
+void conn_stream_ready(struct conn *c)
+{
+    conn_mark_dirty(c);
 }
 
 size_t conn_queued(const struct conn *c)
@@ -503,8 +571,8 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
 
     if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->server->input_paused)
         conn_read(c);
-    if (!c->closed && c->out.len > 0) {
-        int r = out_buffer_flush(&c->out, c->fd);
+    if (!c->closed && (revents & EPOLLOUT)) {
+        int r = conn_write(c);
         if (r < 0) {
             log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
             conn_close(c);
@@ -513,9 +581,9 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
     /* The peer is gone for good (not just done sending). */
     if (!c->closed && (revents & (EPOLLHUP | EPOLLERR)) && (c->eof || c->server->input_paused))
         conn_close(c);
-    if (!c->closed && c->stream_ops && c->out.len < CONN_DRAIN_MARK)
-        c->stream_ops->on_drain(c->stream);
-    if (!c->closed)
+    if (!c->closed && (revents & EPOLLOUT))
+        conn_after_write(c);
+    else if (!c->closed)
         conn_update_events(c);
     conn_unref(c);
     return 0;
@@ -611,6 +679,10 @@ int control_server_new(const struct control_server_params *p, struct control_ser
     s->socket_path = strdup(p->socket_path);
     s->fd = TAKE_FD(fd);
     r = sd_event_add_io(p->event, &s->listen_source, s->fd, EPOLLIN, on_accept, s);
+    /* A post source runs after any other source was dispatched: it stays on (it costs no
+     * wake-up of its own) and finds the dirty list empty most of the time. */
+    if (r >= 0)
+        r = sd_event_add_post(p->event, &s->flusher, on_flush, s);
     if (r < 0 || !s->socket_path) {
         control_server_free(s);
         return r < 0 ? r : -ENOMEM;
@@ -623,8 +695,11 @@ struct control_server *control_server_free(struct control_server *s)
 {
     if (!s)
         return NULL;
+    /* What is queued goes out if the sockets take it. */
+    on_flush(NULL, s);
     while (s->conns)
         conn_close(s->conns);
+    sd_event_source_disable_unref(s->flusher);
     sd_event_source_disable_unref(s->listen_source);
     if (s->fd >= 0)
         close(s->fd);

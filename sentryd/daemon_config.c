@@ -69,7 +69,7 @@ static const struct conf_key conf_keys[] = {
     {"alarms", "log", CONF_ALARM_LOG, OFF(alarm_log_mode), "auto", 0, 0},
     {"alarms", "log_file", CONF_PATH, OFF(alarm_log_file), NULL, 0, 0},
     {"alarms", "max_inflight", CONF_UINT, OFF(max_inflight), "65536", 1024, 1048576},
-    {"alarms", "subscriber_queue", CONF_UINT, OFF(subscriber_queue), "262144", 16384, 67108864},
+    {"alarms", "subscriber_queue", CONF_UINT, OFF(subscriber_queue), "4096", 16, 1048576},
     {"alarms", "subscriber_sndbuf", CONF_UINT, OFF(subscriber_sndbuf), "2097152", 65536, 67108864},
     {"xalarm", "enabled", CONF_BOOL, OFF(xalarm_enabled), "yes", 0, 0},
     {"xalarm", "dir", CONF_PATH, OFF(xalarm_dir), "/var/run/xalarm", 0, 0},

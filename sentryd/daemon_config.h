@@ -37,7 +37,7 @@ struct daemon_config {
     int alarm_log_mode; /* enum alarm_log_mode */
     char *alarm_log_file;
     unsigned max_inflight;
-    unsigned subscriber_queue;  /* bytes of a subscriber's output before it reads the store */
+    unsigned subscriber_queue;  /* alarms waiting for a subscriber before it reads the store */
     unsigned subscriber_sndbuf; /* kernel send buffer of a subscriber's socket */
     /* xalarm */
     bool xalarm_enabled;

@@ -12,7 +12,7 @@
 #include "fileio.h"
 #include "json_util.h"
 #include "log.h"
-#include "out_buffer.h"
+#include "record_queue.h"
 #include "time_util.h"
 #include "xalarm_record.h"
 #include "xalarm_server.h"
@@ -24,7 +24,9 @@ struct xalarm_client {
     int fd;
     sd_event_source *io;
     struct ucred cred;
-    struct out_buffer out;
+    struct record_queue q; /* records to send, shared with the other clients */
+    bool dirty;
+    struct xalarm_client *dirty_next;
     json_tokener *tok;
     size_t garbage; /* bytes of client messages that were not JSON */
     struct bus_subscriber *sub;
@@ -42,6 +44,8 @@ struct xalarm_server {
     size_t queue_limit;
     int sndbuf;
     struct xalarm_client *clients;
+    struct xalarm_client *dirty; /* clients with records to send this loop iteration */
+    sd_event_source *flusher;
     /* receive buffers for recvmmsg */
     struct alarm_info *rbuf;
     char (*cbuf)[CMSG_SPACE(sizeof(struct ucred))];
@@ -209,6 +213,11 @@ static void client_free(struct xalarm_client *c)
 {
     struct xalarm_server *s = c->server;
 
+    for (struct xalarm_client **pp = &s->dirty; *pp; pp = &(*pp)->dirty_next)
+        if (*pp == c) {
+            *pp = c->dirty_next;
+            break;
+        }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -219,7 +228,7 @@ static void client_free(struct xalarm_client *c)
     alarm_bus_unsubscribe(c->sub);
     sd_event_source_disable_unref(c->io);
     close(c->fd);
-    out_buffer_done(&c->out);
+    record_queue_done(&c->q);
     json_tokener_free(c->tok);
     log_debug("xalarm client (pid %d) disconnected", (int) c->cred.pid);
     free(c);
@@ -228,16 +237,21 @@ static void client_free(struct xalarm_client *c)
 static void client_write(void *owner, struct alarm_record *r)
 {
     struct xalarm_client *c = owner;
-    const void *x = alarm_record_xalarm(r);
-    if (x && out_buffer_append(&c->out, x, XALARM_RECORD_SIZE) >= 0 &&
-        c->out.len == XALARM_RECORD_SIZE)
-        sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+    struct xalarm_server *s = c->server;
+
+    if (record_queue_push(&c->q, r) < 0)
+        return;
+    if (!c->dirty) {
+        c->dirty = true;
+        c->dirty_next = s->dirty;
+        s->dirty = c;
+    }
 }
 
 static size_t client_queued(void *owner)
 {
     struct xalarm_client *c = owner;
-    return c->out.len;
+    return record_queue_len(&c->q);
 }
 
 static const struct bus_subscriber_ops client_ops = {
@@ -329,24 +343,40 @@ static void client_read(struct xalarm_client *c)
     }
 }
 
+/* Sends what the socket takes; a full socket waits for EPOLLOUT. false when the client is gone
+ * (and freed). */
+static bool client_flush(struct xalarm_client *c)
+{
+    if (record_queue_flush(&c->q, c->fd) < 0) {
+        client_free(c);
+        return false;
+    }
+    bus_subscriber_drained(c->sub);
+    sd_event_source_set_io_events(c->io, EPOLLIN | (record_queue_len(&c->q) ? EPOLLOUT : 0));
+    return true;
+}
+
+static int on_flush(sd_event_source *src, void *userdata)
+{
+    struct xalarm_server *s = userdata;
+
+    while (s->dirty) {
+        struct xalarm_client *c = s->dirty;
+        s->dirty = c->dirty_next;
+        c->dirty = false;
+        client_flush(c);
+    }
+    return 0;
+}
+
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
     struct xalarm_client *c = userdata;
 
-    if (revents & EPOLLOUT || c->out.len) {
-        int r = out_buffer_flush(&c->out, c->fd);
-        if (r < 0) {
-            client_free(c);
-            return 0;
-        }
-        if (c->out.len < XALARM_RECORD_SIZE * 4)
-            bus_subscriber_drained(c->sub);
-    }
-    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        client_read(c); /* may free c */
+    if ((revents & EPOLLOUT) && !client_flush(c))
         return 0;
-    }
-    sd_event_source_set_io_events(c->io, EPOLLIN | (c->out.len ? EPOLLOUT : 0));
+    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        client_read(c); /* may free c */
     return 0;
 }
 
@@ -375,6 +405,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         }
         c->server = s;
         c->fd = cfd;
+        record_queue_init(&c->q, RECORD_FORM_XALARM);
         (void) getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl);
         alarm_filter_add_ids(&all, "1001-1128", &why); /* = XALARM_ID_MIN..MAX */
         c->sub = alarm_bus_subscribe(s->bus, SUBSCRIBER_XALARM, &all, UINT64_MAX, s->queue_limit,
@@ -470,7 +501,9 @@ int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server
         goto fail;
     /* Who sent a datagram is recorded with the alarm. */
     (void) setsockopt(s->report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-    if ((r = sd_event_add_io(p->event, &s->report_source, s->report_fd, EPOLLIN, on_report, s)) <
+    /* Always on: it runs after any dispatch and finds no dirty client most of the time. */
+    if ((r = sd_event_add_post(p->event, &s->flusher, on_flush, s)) < 0 ||
+        (r = sd_event_add_io(p->event, &s->report_source, s->report_fd, EPOLLIN, on_report, s)) <
             0 ||
         (r = sd_event_add_io(p->event, &s->alarm_source, s->alarm_fd, EPOLLIN, on_accept, s)) < 0)
         goto fail;
@@ -482,22 +515,32 @@ fail:
     return r;
 }
 
-/* Sends the reference's "service down" record and waits a little for it to leave. */
+/* Sends what is queued and the reference's "service down" record, waiting a little for them
+ * to leave. */
 static void client_say_goodbye(struct xalarm_client *c)
 {
     struct alarm_info down;
+    const char *p = (const char *) &down;
+    size_t left = sizeof(down);
 
     xalarm_record_service_down(&down);
-    if (out_buffer_append(&c->out, &down, sizeof(down)) < 0)
-        return;
     usec_t end = now_usec(CLOCK_MONOTONIC) + 200 * USEC_PER_MSEC;
-    while (c->out.len > 0 && now_usec(CLOCK_MONOTONIC) < end) {
-        if (out_buffer_flush(&c->out, c->fd) < 0)
+    while (now_usec(CLOCK_MONOTONIC) < end) {
+        if (record_queue_flush(&c->q, c->fd) < 0)
             return;
-        if (c->out.len > 0) {
-            struct pollfd pf = {.fd = c->fd, .events = POLLOUT};
-            (void) poll(&pf, 1, 20);
+        if (record_queue_len(&c->q) == 0) {
+            ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                return;
+            if (n > 0) {
+                p += n;
+                left -= (size_t) n;
+            }
+            if (left == 0)
+                return;
         }
+        struct pollfd pf = {.fd = c->fd, .events = POLLOUT};
+        (void) poll(&pf, 1, 20);
     }
 }
 
@@ -509,6 +552,7 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s)
         client_say_goodbye(s->clients);
         client_free(s->clients);
     }
+    sd_event_source_disable_unref(s->flusher);
     sd_event_source_disable_unref(s->report_source);
     sd_event_source_disable_unref(s->alarm_source);
     if (s->report_fd >= 0) {

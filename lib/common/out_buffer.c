@@ -6,7 +6,9 @@
 
 #include "out_buffer.h"
 
-#define OUT_BUFFER_KEEP 65536 /* allocation kept after a drain */
+/* Allocation kept after a drain: a busy connection does not give its buffer back and grow it
+ * again for every burst; only an exceptional one is released. */
+#define OUT_BUFFER_KEEP (256 * 1024)
 
 char *out_buffer_reserve(struct out_buffer *b, size_t n)
 {

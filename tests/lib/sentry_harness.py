@@ -150,9 +150,27 @@ class SentryRoot:
             self.notify_sock = None
         return rc
 
+    def sanitizer_report(self):
+        """The first sanitizer report sentryd wrote (ASan, LSan, UBSan), or None."""
+        log = self.log()
+        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            at = log.find(mark)
+            if at >= 0:
+                return log[max(0, at - 200):at + 3000]
+        return None
+
     def cleanup(self):
         try:
-            self.stop()
+            # A sentryd that already ended was waited for by the test, which judged its exit.
+            ended = self.proc is not None and self.proc.poll() is not None
+            rc = self.stop()
+            # Under the sanitizers a report is a failure of whatever test ran sentryd.
+            report = self.sanitizer_report()
+            if report:
+                raise AssertionError("sanitizer report from sentryd:\n" + report)
+            if os.environ.get("SENTRY_SANITIZE") and not ended and rc not in (None, 0, -9):
+                raise AssertionError("sentryd exited with %s under the sanitizers:\n%s"
+                                     % (rc, self.log()[-3000:]))
         finally:
             if hasattr(self, "_stderr"):
                 self._stderr.close()
