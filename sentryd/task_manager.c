@@ -261,7 +261,9 @@ static int task_manager_reload_one(struct task_manager *m, int dirfd, const char
     if (r < 0)
         return r;
     log_task_info(name, "loaded from %s/%s", m->tasks_dir, filename);
-    task_start_onstart(task_manager_find(m, name));
+    /* Without an event loop (sentryd --check) nothing is started. */
+    if (m->ctx.event)
+        task_start_onstart(task_manager_find(m, name));
     *message = strdup("");
     return 0;
 }
