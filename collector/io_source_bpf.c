@@ -2,11 +2,12 @@
  * disks by giving each a slot in its maps, and reads them.
  *
  * Counters: a per-CPU array element per slot holds (finished, latency_ns) for every stage and
- * op; a read sums the CPUs. The dump gauge comes from scanning the in-flight maps (bios,
- * requests, submitters asleep in a wait) for entries of the disk older than its threshold; one scan
- * serves all disks read within DUMP_SCAN_REUSE_NS, so reading every disk once per period costs
- * one scan. The wbt, iocost and gettag waits are recognised by kernel text ranges taken from
- * kallsyms before loading.
+ * op; a read sums the CPUs. The dump gauge comes from scanning the in-flight tables (bios and
+ * requests, arrays mapped into our memory) and the map of submitters switched out (asleep in a
+ * wait, say) before they had a request for entries of the disk older than its threshold; one scan
+ * serves all disks read within DUMP_SCAN_REUSE_NS, so reading every disk once per period costs one
+ * scan. The wbt, iocost and gettag waits are recognised by kernel text ranges taken from kallsyms
+ * before loading.
  *
  * Loading degrades in steps: all programs; without fentry/fexit (refused by some kernels);
  * only the required tracepoints. A stage whose programs are not loaded or attached is reported
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
 #include <sys/sysmacros.h>
@@ -49,6 +51,7 @@ _Static_assert(IO_BPF_STAGE_THROTL == IO_STAGE_THROTL && IO_BPF_STAGE_WBT == IO_
                    IO_BPF_STAGE_RQ_DRIVER == IO_STAGE_RQ_DRIVER &&
                    IO_BPF_STAGE_BIO == IO_STAGE_BIO && IO_BPF_STAGE_KYBER == IO_STAGE_KYBER,
                "BPF stage numbers");
+_Static_assert(sizeof(struct io_bpf_inflight) == 64, "one cache line per in-flight io");
 _Static_assert(IO_BPF_OP_READ == IO_OP_READ && IO_BPF_OP_WRITE == IO_OP_WRITE &&
                    IO_BPF_OP_FLUSH == IO_OP_FLUSH && IO_BPF_OP_DISCARD == IO_OP_DISCARD,
                "BPF op numbers");
@@ -84,10 +87,9 @@ static const struct bpf_prog_desc prog_table[] = {
     {"rq_merge", PROG_REQUIRED, 0},
     {"bio_split", PROG_OPTIONAL, STAGE(IO_STAGE_BIO)},
     {"task_switch", PROG_OPTIONAL, WAIT_STAGES},
-    {"bio_getrq", PROG_OPTIONAL, WAIT_STAGES},
     {"bio_backmerge", PROG_OPTIONAL, WAIT_STAGES},
     {"bio_frontmerge", PROG_OPTIONAL, WAIT_STAGES},
-    {"rq_made", PROG_OPTIONAL, STAGE(IO_STAGE_PLUG)},
+    {"rq_made", PROG_OPTIONAL, STAGE(IO_STAGE_PLUG) | WAIT_STAGES}, /* the waits end there */
     {"throtl_queued", PROG_OPTIONAL_FTRACE, STAGE(IO_STAGE_THROTL)},
 };
 
@@ -113,10 +115,18 @@ struct bpf_disk {
     uint32_t kdev;
 };
 
+/* An in-flight table of the programs ("requests" or "bios"), mapped into our memory. Entries
+ * change under us: each is copied before it is looked at. */
+struct bpf_table {
+    struct io_bpf_inflight *e; /* NULL: not mapped */
+    size_t n, size;
+};
+
 struct bpf_source {
     struct io_source base;
     struct io_stages_bpf *skel;
     struct bpf_link *links[ELEMENTSOF(prog_table)];
+    struct bpf_table requests, bios;
     bool stage_ok[_IO_STAGE_MAX];
     int ncpus;
     size_t counters_size;                /* one per-CPU value as the kernel copies it */
@@ -160,7 +170,7 @@ static uint32_t kernel_devnum(dev_t d)
     return (major(d) << 20) | (minor(d) & 0xfffff);
 }
 
-/* A stable, non-reversible name for a kernel address in detail strings. */
+/* A stable, non-reversible name for an io (its key in the tables) in detail strings. */
 static uint64_t ptr_hash(const struct bpf_source *bs, uint64_t p)
 {
     uint64_t z = p ^ bs->ptr_salt;
@@ -170,14 +180,61 @@ static uint64_t ptr_hash(const struct bpf_source *bs, uint64_t p)
     return z ^ (z >> 31);
 }
 
+static int table_map(struct bpf_table *t, const struct bpf_map *map)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    void *p;
+
+    if (page <= 0)
+        page = 4096;
+    t->n = bpf_map__max_entries(map);
+    t->size = (t->n * sizeof(struct io_bpf_inflight) + (size_t) page - 1) & ~((size_t) page - 1);
+    p = mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+    if (p == MAP_FAILED)
+        return log_info_errno(errno, "cannot map the BPF table %s: %m", bpf_map__name(map));
+    t->e = p;
+    return 0;
+}
+
+static void table_unmap(struct bpf_table *t)
+{
+    if (t->e)
+        munmap(t->e, t->size);
+    *t = (struct bpf_table){};
+}
+
+/* Calls f on a copy of every entry in use. */
+static void table_for_each(const struct bpf_table *t,
+                           void (*f)(const struct io_bpf_inflight *v, void *userdata),
+                           void *userdata)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        struct io_bpf_inflight v;
+
+        if (!__atomic_load_n(&t->e[i].key, __ATOMIC_RELAXED))
+            continue;
+        memcpy(&v, &t->e[i], sizeof(v));
+        if (v.key)
+            f(&v, userdata);
+    }
+}
+
 static void bpf_source_unload(struct bpf_source *bs)
 {
     for (size_t i = 0; i < ELEMENTSOF(bs->links); i++) {
         bpf_link__destroy(bs->links[i]);
         bs->links[i] = NULL;
     }
+    table_unmap(&bs->requests);
+    table_unmap(&bs->bios);
     io_stages_bpf__destroy(bs->skel);
     bs->skel = NULL;
+}
+
+/* After each change of "followed": the programs' per-CPU caches of it are stale. */
+static void followed_changed(struct bpf_source *bs)
+{
+    __atomic_fetch_add(&bs->skel->bss->io_bpf_followed_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 static struct bpf_program *prog_by_name(struct io_stages_bpf *skel, const char *name)
@@ -260,7 +317,10 @@ static int bpf_source_load(struct bpf_source *bs, int max_level, const uint64_t 
     r = io_stages_bpf__load(bs->skel);
     if (r < 0)
         return log_debug_errno(r, "cannot load the io-stage BPF programs: %m");
-    return 0;
+    r = table_map(&bs->requests, bs->skel->maps.requests);
+    if (r >= 0)
+        r = table_map(&bs->bios, bs->skel->maps.bios);
+    return r;
 }
 
 /* Attaches every program up to max_level. */
@@ -423,10 +483,8 @@ static void count_entry(struct scan_ctx *c, uint32_t slot, uint32_t stage, uint3
         bs->dumps->n[slot][stage][op]++;
 }
 
-static void count_bio(const void *key, const void *value, void *userdata)
+static void count_bio(const struct io_bpf_inflight *v, void *userdata)
 {
-    const struct io_bpf_inflight *v = value;
-
     if (v->stage == IO_BPF_STAGE_THROTL) {
         /* once out of blk-throttle the bio is counted with its request */
         if (!v->aux)
@@ -436,21 +494,20 @@ static void count_bio(const void *key, const void *value, void *userdata)
     count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->start_ns);
 }
 
-static void count_request(const void *key, const void *value, void *userdata)
+static void count_request(const struct io_bpf_inflight *v, void *userdata)
 {
-    const struct io_bpf_inflight *v = value;
-
     if (v->stage < IO_BPF_NR_STAGES)
         count_entry(userdata, v->slot, v->stage, v->op, v->start_ns);
     if (!v->own_done) /* the bio it was made from */
         count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
 }
 
-static void count_sleeper(const void *key, const void *value, void *userdata)
+/* A submitter switched out before it had a request: its bio, and the wait it sleeps in. */
+static void count_parked(const void *key, const void *value, void *userdata)
 {
-    const struct io_bpf_sleeper *v = value;
+    const struct io_bpf_submit *v = value;
 
-    if (v->wait < IO_BPF_NR_WAITS)
+    if (v->sleep_ns && v->wait < IO_BPF_NR_WAITS)
         count_entry(userdata, v->slot, wait_stage[v->wait], v->op, v->since_ns);
     count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
 }
@@ -462,16 +519,12 @@ static int bpf_source_scan(struct bpf_source *bs)
 
     memset(bs->dumps, 0, sizeof(*bs->dumps));
     c.now = now_ns();
-    r = map_for_each(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64),
-                     sizeof(struct io_bpf_inflight), count_bio, &c);
-    if (r >= 0)
-        r = map_for_each(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64),
-                         sizeof(struct io_bpf_inflight), count_request, &c);
-    if (r >= 0)
-        r = map_for_each(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32),
-                         sizeof(struct io_bpf_sleeper), count_sleeper, &c);
+    table_for_each(&bs->bios, count_bio, &c);
+    table_for_each(&bs->requests, count_request, &c);
+    r = map_for_each(bpf_map__fd(bs->skel->maps.parked), sizeof(__u32),
+                     sizeof(struct io_bpf_submit), count_parked, &c);
     if (r < 0)
-        return log_debug_errno(r, "cannot scan the in-flight BPF maps: %m");
+        return log_debug_errno(r, "cannot scan the BPF map of parked submitters: %m");
     bs->dumps_at_ns = c.now;
     return 0;
 }
@@ -503,6 +556,7 @@ static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
     r = bpf_map_update_elem(bpf_map__fd(bs->skel->maps.followed), &bd->kdev, &slot, BPF_ANY);
     if (r < 0)
         return log_warning_errno(r, "%s: cannot follow the disk in BPF: %m", d->info.name);
+    followed_changed(bs);
 
     bs->slot_used[slot] = true;
     bs->slot_threshold_ns[slot] = d->threshold_ms * 1000000ULL;
@@ -513,8 +567,6 @@ static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
 
 struct purge_ctx {
     uint32_t slot;
-    bool sleeper; /* values are struct io_bpf_sleeper */
-    size_t key_size;
     void *keys;
     size_t n, alloc;
 };
@@ -522,33 +574,44 @@ struct purge_ctx {
 static void purge_collect(const void *key, const void *value, void *userdata)
 {
     struct purge_ctx *c = userdata;
-    uint32_t slot = c->sleeper ? ((const struct io_bpf_sleeper *) value)->slot
-                               : ((const struct io_bpf_inflight *) value)->slot;
 
-    if (slot != c->slot)
+    if (((const struct io_bpf_submit *) value)->slot != c->slot)
         return;
     if (c->n == c->alloc) {
         size_t na = c->alloc ? c->alloc * 2 : 64;
-        void *k = reallocarray(c->keys, na, c->key_size);
+        void *k = reallocarray(c->keys, na, sizeof(__u32));
         if (!k)
             return;
         c->keys = k;
         c->alloc = na;
     }
-    memcpy((uint8_t *) c->keys + c->n++ * c->key_size, key, c->key_size);
+    memcpy((uint8_t *) c->keys + c->n++ * sizeof(__u32), key, sizeof(__u32));
 }
 
-/* Deletes the in-flight entries of a slot (ios of a disk we stop following). */
-static void purge_slot(int fd, size_t key_size, bool sleeper, uint32_t slot)
+/* Deletes the parked submitters of a slot (a disk we stop following); like the programs, we
+ * count down io_bpf_parked for each entry we delete. */
+static void purge_parked(struct bpf_source *bs, uint32_t slot)
 {
-    struct purge_ctx c = {.slot = slot, .sleeper = sleeper, .key_size = key_size};
+    struct purge_ctx c = {.slot = slot};
+    int fd = bpf_map__fd(bs->skel->maps.parked);
 
-    (void) map_for_each(fd, key_size,
-                        sleeper ? sizeof(struct io_bpf_sleeper) : sizeof(struct io_bpf_inflight),
-                        purge_collect, &c);
+    (void) map_for_each(fd, sizeof(__u32), sizeof(struct io_bpf_submit), purge_collect, &c);
     for (size_t i = 0; i < c.n; i++)
-        (void) bpf_map_delete_elem(fd, (uint8_t *) c.keys + i * key_size);
+        if (bpf_map_delete_elem(fd, (uint8_t *) c.keys + i * sizeof(__u32)) >= 0)
+            __atomic_fetch_sub(&bs->skel->bss->io_bpf_parked, 1, __ATOMIC_SEQ_CST);
     free(c.keys);
+}
+
+/* Frees the in-flight entries of a slot; an entry taken meanwhile by another io is left. */
+static void purge_table(struct bpf_table *t, uint32_t slot)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        __u64 key = __atomic_load_n(&t->e[i].key, __ATOMIC_RELAXED);
+
+        if (key && t->e[i].slot == slot)
+            (void) __atomic_compare_exchange_n(&t->e[i].key, &key, 0, false, __ATOMIC_RELAXED,
+                                               __ATOMIC_RELAXED);
+    }
 }
 
 static void bpf_source_remove_disk(struct io_source *s, struct io_source_disk *d)
@@ -559,9 +622,10 @@ static void bpf_source_remove_disk(struct io_source *s, struct io_source_disk *d
     if (!bd)
         return;
     (void) bpf_map_delete_elem(bpf_map__fd(bs->skel->maps.followed), &bd->kdev);
-    purge_slot(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64), false, bd->slot);
-    purge_slot(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64), false, bd->slot);
-    purge_slot(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32), true, bd->slot);
+    followed_changed(bs);
+    purge_table(&bs->bios, bd->slot);
+    purge_table(&bs->requests, bd->slot);
+    purge_parked(bs, bd->slot);
     bs->slot_used[bd->slot] = false;
     bs->dumps_at_ns = 0;
     free(bd);
@@ -600,8 +664,8 @@ static void bpf_source_check_dropped(struct bpf_source *bs)
         return;
     if (bs->dropped_logged_at_ns && now - bs->dropped_logged_at_ns < DROPPED_LOG_INTERVAL)
         return;
-    log_warning("%" PRIu64 " ios not tracked by the BPF source: its in-flight maps were full "
-                "(%d requests, %d bios)",
+    log_warning("%" PRIu64 " ios not tracked by the BPF source: its in-flight tables were full "
+                "(%u requests, %u bios)",
                 dropped - bs->dropped_logged, IO_BPF_MAX_REQUESTS, IO_BPF_MAX_BIOS);
     bs->dropped_logged = dropped;
     bs->dropped_logged_at_ns = now;
@@ -630,11 +694,14 @@ static int bpf_source_read(struct io_source *s, struct io_source_disk *d,
         for (int op = 0; op < _IO_OP_MAX; op++) {
             struct io_stage_counters *c = &out[st][op];
 
+            /* the waits share one finished count (see bpf/io_stages.h) */
+            int counted = st == IO_STAGE_IOCOST || st == IO_STAGE_GETTAG ? IO_STAGE_WBT : st;
+
             for (int cpu = 0; cpu < bs->ncpus; cpu++) {
                 const struct io_bpf_disk_counters *v =
                     (const void *) ((const uint8_t *) bs->percpu +
                                     (size_t) cpu * bs->counters_size);
-                c->finished += v->c[st][op].finished;
+                c->finished += v->c[counted][op].finished;
                 c->latency_ns += v->c[st][op].latency_ns;
             }
             c->dump = bs->dumps_at_ns ? bs->dumps->n[bd->slot][st][op] : 0;
@@ -677,12 +744,10 @@ static void dumps_add(struct dumps_ctx *c, uint64_t ptr, uint32_t slot, uint32_t
         .age_ns = c->now - since, .ptr = ptr, .pid = pid, .stage = (uint8_t) stage};
 }
 
-static void dumps_bio(const void *key, const void *value, void *userdata)
+static void dumps_bio(const struct io_bpf_inflight *v, void *userdata)
 {
-    const struct io_bpf_inflight *v = value;
-    uint64_t ptr;
+    uint64_t ptr = v->key;
 
-    memcpy(&ptr, key, sizeof(ptr));
     if (v->stage == IO_BPF_STAGE_THROTL) {
         if (!v->aux)
             return;
@@ -691,25 +756,23 @@ static void dumps_bio(const void *key, const void *value, void *userdata)
     dumps_add(userdata, ptr, v->slot, v->pid, IO_STAGE_BIO, v->start_ns);
 }
 
-static void dumps_request(const void *key, const void *value, void *userdata)
+static void dumps_request(const struct io_bpf_inflight *v, void *userdata)
 {
-    const struct io_bpf_inflight *v = value;
-    uint64_t ptr;
+    uint64_t ptr = v->key;
 
-    memcpy(&ptr, key, sizeof(ptr));
     if (v->stage < IO_BPF_NR_STAGES)
         dumps_add(userdata, ptr, v->slot, v->pid, v->stage, v->start_ns);
     if (!v->own_done)
         dumps_add(userdata, ptr, v->slot, v->pid, IO_STAGE_BIO, v->bio_ns);
 }
 
-static void dumps_sleeper(const void *key, const void *value, void *userdata)
+static void dumps_parked(const void *key, const void *value, void *userdata)
 {
-    const struct io_bpf_sleeper *v = value;
+    const struct io_bpf_submit *v = value;
     uint32_t tid;
 
     memcpy(&tid, key, sizeof(tid));
-    if (v->wait < IO_BPF_NR_WAITS)
+    if (v->sleep_ns && v->wait < IO_BPF_NR_WAITS)
         dumps_add(userdata, 0, v->slot, tid, wait_stage[v->wait], v->since_ns);
     dumps_add(userdata, 0, v->slot, tid, IO_STAGE_BIO, v->bio_ns);
 }
@@ -730,12 +793,10 @@ static int bpf_source_read_dumps(struct io_source *s, struct io_source_disk *d,
     size_t n = 0;
 
     c.now = now_ns();
-    (void) map_for_each(bpf_map__fd(bs->skel->maps.bios), sizeof(__u64),
-                        sizeof(struct io_bpf_inflight), dumps_bio, &c);
-    (void) map_for_each(bpf_map__fd(bs->skel->maps.requests), sizeof(__u64),
-                        sizeof(struct io_bpf_inflight), dumps_request, &c);
-    (void) map_for_each(bpf_map__fd(bs->skel->maps.sleepers), sizeof(__u32),
-                        sizeof(struct io_bpf_sleeper), dumps_sleeper, &c);
+    table_for_each(&bs->bios, dumps_bio, &c);
+    table_for_each(&bs->requests, dumps_request, &c);
+    (void) map_for_each(bpf_map__fd(bs->skel->maps.parked), sizeof(__u32),
+                        sizeof(struct io_bpf_submit), dumps_parked, &c);
     if (c.n > 0)
         qsort(c.items, c.n, sizeof(*c.items), dump_item_cmp);
 

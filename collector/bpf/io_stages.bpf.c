@@ -4,7 +4,7 @@
  * (tp_btf); fentry/fexit is used only for the throtl stage, which no tracepoint can see. Each
  * stage of an io is timed from its start event to its end event and the time is added, with one
  * finished io, to a per-CPU counter of (disk slot, stage, op). While an io is in a stage its
- * start time is in an in-flight map, which userspace scans to count the ios that have been in
+ * start time is in an in-flight table, which userspace scans to count the ios that have been in
  * their stage longer than the disk's threshold (the dump gauge).
  *
  *  stage      starts                                 ends
@@ -18,7 +18,9 @@
  *  iocost,    ioc_rqos_throttle or blk_mq_get_tag on its kernel stack; the stage's time is the
  *  gettag     sum of those sleeps between tp block_bio_queue and tp block_getrq, which counts
  *             the bio as finished in all three (with 0 for a wait it did not sleep in); a bio
- *             merged into a request (tp block_bio_backmerge/frontmerge) passes none of them
+ *             merged into a request (tp block_bio_backmerge/frontmerge) passes none of them.
+ *             The count is taken at tp block_io_start, which the kernel emits for the request
+ *             right after block_getrq, with no wait in between: one program fewer per io.
  *  plug       tp block_io_start (request made from   tp block_rq_insert or block_rq_issue
  *             a bio) while the thread has a plug
  *  deadline,  tp block_rq_insert of a request that   tp block_rq_issue
@@ -31,15 +33,20 @@
  *  rq_driver  tp block_rq_issue                      tp block_rq_complete for the last bytes
  *                                                    (a requeue drops it uncounted)
  *
- * Where the state lives, cheapest first:
+ * Where the state lives, cheapest first (every io passes here, so hash maps, whose updates and
+ * deletes cost a few hundred ns each, are kept off the path of an io):
  *  - a thread submitting a bio to a request-based disk keeps the bio's start and its waits in
- *    task storage (also read on every context switch); a thread asleep in a wait is copied to
- *    the "sleepers" map, for the dump gauge;
- *  - a request, from the event that makes it known until it completes, is in "requests",
- *    keyed by address, with the start of the bio it was made from;
+ *    a per-CPU "submits" slot while it runs; when it is switched out before it has its request
+ *    (it sleeps in a wait, or is preempted) the state moves to the "parked" map (by thread id,
+ *    where userspace sees it for the dump gauge) and back to the CPU the thread next runs on;
+ *  - a request, from the event that makes it known until it completes, is in "requests", with
+ *    the start of the bio it was made from;
  *  - only bios that are not the one a request was made from are in "bios": bios merged into a
  *    request, bios of bio-based disks, bios blk-throttle holds, and all bios where requests
  *    cannot be followed from their making (no block_io_start tracepoint).
+ * "requests" and "bios" are arrays used as open-addressed tables: an io takes (compare and swap
+ * of the key) the first free one of IO_BPF_TABLE_PROBES entries from the one its address hashes
+ * to, and frees it when done; each io is touched by one event at a time, so nothing else locks.
  * A request merged into another (tp block_rq_merge) is forgotten, its bio moving to "bios".
  * Leaving a request stage starts the next one, so a request is in one stage at a time. A bio
  * split in parts counts once per part in the bio stage (each from the bio's start) and once
@@ -63,6 +70,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MAX_RQ_BIOS      128 /* bios of one request walked at completion */
 #define STACK_DEPTH      32  /* kernel frames looked at when a submitter sleeps */
 #define NO_WAIT          0xff
+#define STALE_SUBMIT_NS  (1000 * 1000ULL) /* see submitter_out() */
+
+#define barrier() asm volatile("" ::: "memory")
 
 /* Set by the loader before loading. */
 /* Kernel text ranges of the wait functions (IO_BPF_WAIT_*), from kallsyms; 0 = unknown. */
@@ -70,7 +80,8 @@ const volatile __u64 wait_fn_start[IO_BPF_NR_WAITS] = {};
 const volatile __u64 wait_fn_end[IO_BPF_NR_WAITS] = {};
 /* throtl_queued is loaded: a bio may be found held by blk-throttle. */
 const volatile bool throtl_loaded = false;
-/* rq_made is loaded: requests are known from their making, with their bio's start. */
+/* rq_made and task_switch are loaded: requests are known from their making, with their bio's
+ * start, and submitters are followed across context switches. */
 const volatile bool rq_made_loaded = false;
 
 struct {
@@ -87,33 +98,39 @@ struct {
     __type(value, struct io_bpf_disk_counters);
 } counters SEC(".maps");
 
+/* In-flight tables (see above); mmap()ed by userspace for its scans. */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, IO_BPF_MAX_BIOS);
-    __type(key, __u64); /* struct bio * */
-    __type(value, struct io_bpf_inflight);
-} bios SEC(".maps");
-
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, IO_BPF_MAX_REQUESTS);
-    __type(key, __u64); /* struct request * */
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
     __type(value, struct io_bpf_inflight);
 } requests SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, IO_BPF_MAX_BIOS);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
+    __type(value, struct io_bpf_inflight);
+} bios SEC(".maps");
+
+/* The submitter running on each CPU (valid while active). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
     __type(value, struct io_bpf_submit);
 } submits SEC(".maps");
 
+/* Submitters switched out before they had their request (preallocated: a context switch
+ * cannot wait for memory). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, IO_BPF_MAX_SLEEPERS);
+    __uint(max_entries, IO_BPF_MAX_PARKED);
     __type(key, __u32); /* thread id */
-    __type(value, struct io_bpf_sleeper);
-} sleepers SEC(".maps");
+    __type(value, struct io_bpf_submit);
+} parked SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -122,8 +139,38 @@ struct {
     __type(value, __u64[STACK_DEPTH]);
 } stack_scratch SEC(".maps");
 
-/* ios not tracked because an in-flight map was full */
+/* Which request queues belong to followed disks, per CPU: QUEUE_CACHE_WAYS words, each
+ * tag (32 bits of the queue's address hashed) | generation (16) | slot (8) | flags (8),
+ * one word so that a program interrupting another on this CPU never sees half an entry. */
+#define QUEUE_CACHE_WAYS 4
+#define QUEUE_FOLLOWED   1
+#define QUEUE_REQUESTS   2 /* request-based (blk-mq) */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64[QUEUE_CACHE_WAYS]);
+} queue_cache SEC(".maps");
+
+/* ios not tracked because an in-flight table was full */
 __u64 io_bpf_dropped = 0;
+/* entries in "parked" (whoever deletes one decrements it): while 0, a context switch looks up
+ * nothing */
+__u64 io_bpf_parked = 0;
+/* bumped by userspace after each change of "followed", which makes queue_cache stale */
+__u32 io_bpf_followed_gen = 0;
+
+/* The address of a kernel object as a number, to hash and compare: its distance from one of
+ * our maps. The verifier allows no arithmetic on a pointer, but the difference of two pointers
+ * is a number (for a privileged loader, which tracing needs anyway). All programs share the
+ * map, so they agree on the numbers; 0 is never one. p must not be NULL. */
+static __always_inline __u64 addr_of(const void *p)
+{
+    __u64 n = (__u64) p - (__u64) (void *) &submits;
+
+    barrier_var(n); /* the compiler must not fold the map's address into other arithmetic */
+    return n;
+}
 
 static __always_inline __u32 *disk_slot(struct gendisk *disk)
 {
@@ -135,9 +182,38 @@ static __always_inline __u32 *disk_slot(struct gendisk *disk)
     return bpf_map_lookup_elem(&followed, &dev);
 }
 
-static __always_inline bool disk_has_requests(struct gendisk *disk)
+/* The slot of the disk of request queue q, or -1 if it is not followed; *requests tells
+ * whether the disk is request-based. "followed" is looked up only when the per-CPU cache
+ * misses, which spares the hash lookup and the miss on the gendisk of most events. */
+static __always_inline int queue_slot(struct request_queue *q, bool *requests)
 {
-    return disk->queue && disk->queue->mq_ops;
+    __u64 h = addr_of(q) * 0x9e3779b97f4a7c15ULL, want, w;
+    __u32 zero = 0, *slot;
+    __u64 *ways = bpf_map_lookup_elem(&queue_cache, &zero);
+    __u64 *way;
+
+    if (!ways)
+        return -1;
+    way = &ways[(h >> 30) & (QUEUE_CACHE_WAYS - 1)];
+    want = (h & 0xffffffff00000000ULL) | ((__u64) (io_bpf_followed_gen & 0xffff) << 16);
+    w = *way;
+    if ((w & ~0xffffULL) != want) {
+        /* the generation is read before "followed": a change after it makes a new one */
+        slot = disk_slot(q->disk);
+        w = want | (q->mq_ops ? QUEUE_REQUESTS : 0);
+        if (slot && *slot < IO_BPF_MAX_DISKS)
+            w |= ((__u64) *slot << 8) | QUEUE_FOLLOWED;
+        *way = w;
+    }
+    *requests = w & QUEUE_REQUESTS;
+    return w & QUEUE_FOLLOWED ? (int) ((w >> 8) & 0xff) : -1;
+}
+
+static __always_inline bool queue_followed(struct request_queue *q)
+{
+    bool requests;
+
+    return queue_slot(q, &requests) >= 0;
 }
 
 static __always_inline int op_of(__u32 opf, __u32 bytes)
@@ -185,24 +261,90 @@ static __always_inline void dropped(void)
     __sync_fetch_and_add(&io_bpf_dropped, 1);
 }
 
-static __always_inline struct io_bpf_submit *current_submit(bool create)
+static __always_inline struct io_bpf_submit *cpu_submit(void)
 {
-    return bpf_task_storage_get(&submits, bpf_get_current_task_btf(), NULL,
-                                create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+    __u32 zero = 0;
+
+    return bpf_map_lookup_elem(&submits, &zero);
+}
+
+/* ---- in-flight tables ------------------------------------------------------------------------ */
+
+static __always_inline __u32 table_home(__u64 key, __u32 bits)
+{
+    return (__u32) ((key * 0x9e3779b97f4a7c15ULL) >> (64 - bits)); /* Fibonacci hashing */
+}
+
+/* The entry of key, or NULL. */
+static __always_inline struct io_bpf_inflight *table_find(void *table, __u32 bits, __u64 key)
+{
+    __u32 home = table_home(key, bits), mask = (1U << bits) - 1;
+
+    for (int n = 0; n < IO_BPF_TABLE_PROBES; n++) {
+        __u32 i = (home + n) & mask;
+        struct io_bpf_inflight *e = bpf_map_lookup_elem(table, &i);
+
+        if (e && e->key == key)
+            return e;
+    }
+    return NULL;
+}
+
+/* An entry for key: the one an earlier io at the same address left, or a free one taken. The
+ * caller fills it, start_ns last. NULL (counted) when every place is taken. */
+static __always_inline struct io_bpf_inflight *table_claim(void *table, __u32 bits, __u64 key)
+{
+    __u32 home = table_home(key, bits), mask = (1U << bits) - 1;
+
+    for (int n = 0; n < IO_BPF_TABLE_PROBES; n++) {
+        __u32 i = (home + n) & mask;
+        struct io_bpf_inflight *e = bpf_map_lookup_elem(table, &i);
+        __u64 old;
+
+        if (!e)
+            continue;
+        old = e->key;
+        if (old == key)
+            return e;
+        if (!old && __sync_val_compare_and_swap(&e->key, 0, key) == 0)
+            return e;
+    }
+    dropped();
+    return NULL;
+}
+
+static __always_inline void table_free(struct io_bpf_inflight *e)
+{
+    e->start_ns = 0; /* what a scan that sees the key before the next io's fields skips */
+    barrier();
+    e->key = 0;
 }
 
 /* Puts a bio in "bios" as a bio-stage entry. */
 static __always_inline void bio_track(__u64 key, __u64 start, __u32 slot, __u32 pid, __u8 op)
 {
-    struct io_bpf_inflight v = {};
+    struct io_bpf_inflight *e = table_claim(&bios, IO_BPF_BIOS_BITS, key);
 
-    v.start_ns = start;
-    v.slot = slot;
-    v.pid = pid;
-    v.op = op;
-    v.stage = IO_BPF_STAGE_BIO;
-    if (bpf_map_update_elem(&bios, &key, &v, BPF_ANY) < 0)
-        dropped();
+    if (!e)
+        return;
+    e->aux = 0;
+    e->bio_ns = 0;
+    e->bio = 0;
+    e->slot = slot;
+    e->pid = pid;
+    e->op = op;
+    e->stage = IO_BPF_STAGE_BIO;
+    e->own_done = 0;
+    barrier();
+    e->start_ns = start;
+}
+
+/* The "bios" entry of a bio of a followed disk, or NULL. */
+static __always_inline struct io_bpf_inflight *bio_find(struct bio *bio, __u64 key)
+{
+    if (!queue_followed(bio->bi_bdev->bd_queue))
+        return NULL;
+    return table_find(&bios, IO_BPF_BIOS_BITS, key);
 }
 
 /* ---- bios ---------------------------------------------------------------------------------- */
@@ -210,50 +352,55 @@ static __always_inline void bio_track(__u64 key, __u64 start, __u32 slot, __u32 
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(bio_queue, struct bio *bio)
 {
-    __u64 key = (__u64) bio, now = bpf_ktime_get_ns(), start = now;
+    struct request_queue *q = bio->bi_bdev->bd_queue;
+    __u64 key = addr_of(bio), start = 0;
     struct io_bpf_submit *sub;
-    struct gendisk *disk;
-    __u32 *slot;
-    int op;
+    bool requests;
+    int slot, op;
 
+    slot = queue_slot(q, &requests);
+    if (slot < 0)
+        return 0;
     if (throtl_loaded) {
-        struct io_bpf_inflight *e = bpf_map_lookup_elem(&bios, &key);
+        struct io_bpf_inflight *e = table_find(&bios, IO_BPF_BIOS_BITS, key);
 
         if (e && e->stage == IO_BPF_STAGE_THROTL) {
             /* leaving blk-throttle; the bio began when it was throttled */
+            __u64 now = bpf_ktime_get_ns();
+
             if (e->aux)
                 account(e->slot, IO_BPF_STAGE_THROTL, e->op, now - e->aux);
             start = e->start_ns;
         }
         if (e) /* otherwise left from an earlier bio at this address */
-            bpf_map_delete_elem(&bios, &key);
+            table_free(e);
     }
-    disk = bio->bi_bdev->bd_disk;
-    slot = disk_slot(disk);
-    if (!slot)
-        return 0;
     op = op_of(bio->bi_opf, bio->bi_iter.bi_size);
     if (op < 0)
         return 0;
-    if (!disk_has_requests(disk) || !rq_made_loaded) {
-        bio_track(key, start, *slot, current_tid(), (__u8) op);
-        if (!disk_has_requests(disk))
-            return 0;
+    if (!start)
+        start = bpf_ktime_get_ns();
+    if (!requests || !rq_made_loaded) {
+        bio_track(key, start, slot, current_tid(), (__u8) op);
+        return 0;
     }
 
     /* This thread now goes through wbt, iocost and a tag, then makes a request. */
-    sub = current_submit(true);
+    sub = cpu_submit();
     if (!sub)
         return 0;
     sub->bio = key;
     sub->split = 0;
+    sub->queue = addr_of(q);
     sub->bio_ns = start;
     sub->waited_ns[0] = sub->waited_ns[1] = sub->waited_ns[2] = 0;
     sub->sleep_ns = 0;
     sub->since_ns = 0;
-    sub->slot = *slot;
+    sub->tid = current_tid();
+    sub->slot = slot;
     sub->op = (__u8) op;
     sub->wait = NO_WAIT;
+    sub->waiting = 1;
     sub->active = 1;
     return 0;
 }
@@ -261,75 +408,87 @@ int BPF_PROG(bio_queue, struct bio *bio)
 SEC("tp_btf/block_split")
 int BPF_PROG(bio_split, struct bio *split, unsigned int new_sector)
 {
-    __u64 parent = (__u64) split->bi_private, key = (__u64) split;
+    __u64 key = addr_of(split), parent;
+    struct io_bpf_inflight *p, *e;
     struct io_bpf_submit *sub;
-    struct io_bpf_inflight *p, v;
 
-    /* bio_chain() made the parent the split part's bi_private */
-    p = bpf_map_lookup_elem(&bios, &parent);
+    /* bio_chain() made the parent the split part's bi_private, a plain address: its number is
+     * found from the current task, which we have both as an address and as a pointer */
+    parent = (__u64) split->bi_private;
+    if (!parent || !queue_followed(split->bi_bdev->bd_queue))
+        return 0;
+    parent -= bpf_get_current_task() - addr_of(bpf_get_current_task_btf());
+    p = table_find(&bios, IO_BPF_BIOS_BITS, parent);
     if (p) {
-        v = *p;
-        v.aux = 0;
-        v.stage = IO_BPF_STAGE_BIO;
-        if (bpf_map_update_elem(&bios, &key, &v, BPF_ANY) < 0)
-            dropped();
+        e = table_claim(&bios, IO_BPF_BIOS_BITS, key);
+        if (!e)
+            return 0;
+        e->aux = 0;
+        e->bio_ns = 0;
+        e->bio = 0;
+        e->slot = p->slot;
+        e->pid = p->pid;
+        e->op = p->op;
+        e->stage = IO_BPF_STAGE_BIO;
+        e->own_done = 0;
+        barrier();
+        e->start_ns = p->start_ns;
         return 0;
     }
-    sub = current_submit(false);
-    if (sub && sub->bio == parent)
+    sub = cpu_submit();
+    if (sub && sub->active && sub->bio == parent)
         sub->split = key; /* the request made next is made from this part */
     return 0;
-}
-
-static __always_inline void bio_done_in_map(__u64 key, __u64 now)
-{
-    struct io_bpf_inflight *e;
-
-    e = bpf_map_lookup_elem(&bios, &key);
-    if (!e)
-        return;
-    account(e->slot, IO_BPF_STAGE_BIO, e->op, now - e->start_ns);
-    bpf_map_delete_elem(&bios, &key);
 }
 
 SEC("tp_btf/block_bio_complete")
 int BPF_PROG(bio_complete, struct request_queue *q, struct bio *bio)
 {
-    bio_done_in_map((__u64) bio, bpf_ktime_get_ns());
+    struct io_bpf_inflight *e = bio_find(bio, addr_of(bio));
+
+    if (!e)
+        return 0;
+    account(e->slot, IO_BPF_STAGE_BIO, e->op, bpf_ktime_get_ns() - e->start_ns);
+    table_free(e);
     return 0;
 }
 
 SEC("fexit/__blk_throtl_bio")
 int BPF_PROG(throtl_queued, struct bio *bio, bool throttled)
 {
-    __u64 key = (__u64) bio, now;
-    struct io_bpf_inflight *e, v = {};
-    __u32 *slot;
-    int op;
+    __u64 key = addr_of(bio), now;
+    struct io_bpf_inflight *e;
+    bool requests;
+    int slot, op;
 
     if (!throttled)
         return 0;
     now = bpf_ktime_get_ns();
-    e = bpf_map_lookup_elem(&bios, &key);
+    e = table_find(&bios, IO_BPF_BIOS_BITS, key);
     if (e && e->stage == IO_BPF_STAGE_THROTL) { /* the rest of a split bio, throttled again */
         if (!e->aux)
             e->aux = now;
         return 0;
     }
-    slot = disk_slot(bio->bi_bdev->bd_disk);
-    if (!slot)
+    slot = queue_slot(bio->bi_bdev->bd_queue, &requests);
+    if (slot < 0)
         return 0;
     op = op_of(bio->bi_opf, bio->bi_iter.bi_size);
     if (op < 0)
         return 0;
-    v.start_ns = now;
-    v.aux = now;
-    v.slot = *slot;
-    v.pid = current_tid();
-    v.op = (__u8) op;
-    v.stage = IO_BPF_STAGE_THROTL;
-    if (bpf_map_update_elem(&bios, &key, &v, BPF_ANY) < 0)
-        dropped();
+    e = table_claim(&bios, IO_BPF_BIOS_BITS, key);
+    if (!e)
+        return 0;
+    e->aux = now;
+    e->bio_ns = 0;
+    e->bio = 0;
+    e->slot = slot;
+    e->pid = current_tid();
+    e->op = (__u8) op;
+    e->stage = IO_BPF_STAGE_THROTL;
+    e->own_done = 0;
+    barrier();
+    e->start_ns = now;
     return 0;
 }
 
@@ -360,87 +519,105 @@ static __always_inline int current_wait(void *ctx)
     return -1;
 }
 
+/* The submitter running here is switched out before it has its request: its state is parked
+ * until it runs again, with the start of a sleep in a wait. */
+static __always_inline void submitter_out(void *ctx, struct io_bpf_submit *c,
+                                          struct task_struct *prev, bool preempt)
+{
+    __u32 tid = c->tid;
+    int w;
+
+    /* A bio that ended before it had a request (an error, REQ_NOWAIT without a tag) leaves its
+     * state behind. The thread is submitting while it has a bio list, which it gets just after
+     * block_bio_queue: a state without it is dropped unless it is that fresh. */
+    if (!prev->bio_list && bpf_ktime_get_ns() - c->bio_ns > STALE_SUBMIT_NS) {
+        c->active = 0;
+        return;
+    }
+    if (c->waiting && !preempt) {
+        w = current_wait(ctx);
+        if (w >= 0 && w < IO_BPF_NR_WAITS) {
+            __u64 now = bpf_ktime_get_ns();
+
+            if (c->wait != w) {
+                c->wait = (__u8) w;
+                c->since_ns = now;
+            }
+            c->sleep_ns = now;
+        }
+    }
+    if (bpf_map_update_elem(&parked, &tid, c, BPF_ANY) == 0)
+        __sync_fetch_and_add(&io_bpf_parked, 1);
+    c->active = 0;
+}
+
+/* A parked submitter runs again, here: its sleep ends and its state comes to this CPU. */
+static __always_inline void submitter_in(struct io_bpf_submit *c, struct task_struct *next)
+{
+    __u32 tid = (__u32) next->pid;
+    struct io_bpf_submit *s;
+    int w;
+
+    s = bpf_map_lookup_elem(&parked, &tid);
+    if (!s)
+        return;
+    if (c) {
+        *c = *s;
+        if (c->sleep_ns) {
+            w = c->wait;
+            if (w >= 0 && w < IO_BPF_NR_WAITS)
+                c->waited_ns[w] += bpf_ktime_get_ns() - c->sleep_ns;
+            c->sleep_ns = 0;
+        }
+    }
+    if (bpf_map_delete_elem(&parked, &tid) == 0)
+        __sync_fetch_and_sub(&io_bpf_parked, 1);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(task_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-    struct io_bpf_submit *s;
-    __u64 now = 0;
-    __u32 tid;
-    int w;
+    struct io_bpf_submit *c = cpu_submit();
 
-    s = bpf_task_storage_get(&submits, prev, NULL, 0);
-    if (s && s->active && !preempt && !s->sleep_ns) {
-        w = current_wait(ctx);
-        if (w >= 0 && w < IO_BPF_NR_WAITS) {
-            struct io_bpf_sleeper z = {};
-
-            now = bpf_ktime_get_ns();
-            if (s->wait != w) {
-                s->wait = (__u8) w;
-                s->since_ns = now;
-            }
-            s->sleep_ns = now;
-            z.since_ns = s->since_ns;
-            z.bio_ns = s->bio_ns;
-            z.slot = s->slot;
-            z.op = s->op;
-            z.wait = (__u8) w;
-            tid = (__u32) prev->pid;
-            bpf_map_update_elem(&sleepers, &tid, &z, BPF_ANY);
-        }
-    }
-
-    s = bpf_task_storage_get(&submits, next, NULL, 0);
-    if (s && s->sleep_ns) {
-        if (!now)
-            now = bpf_ktime_get_ns();
-        w = s->wait;
-        if (w >= 0 && w < IO_BPF_NR_WAITS)
-            s->waited_ns[w] += now - s->sleep_ns;
-        s->sleep_ns = 0;
-        tid = (__u32) next->pid;
-        bpf_map_delete_elem(&sleepers, &tid);
-    }
+    /* every context switch of the machine comes here: two loads when no submitter is about */
+    if (c && c->active && c->tid == (__u32) prev->pid)
+        submitter_out(ctx, c, prev, preempt);
+    if (io_bpf_parked)
+        submitter_in(c, next);
     return 0;
 }
 
-SEC("tp_btf/block_getrq")
-int BPF_PROG(bio_getrq, struct bio *bio)
+/* The submitter has its request: its waits are done. */
+static __always_inline void waits_done(struct io_bpf_submit *s)
 {
     struct io_bpf_disk_counters *c;
-    struct io_bpf_submit *s;
-    __u32 op;
+    __u32 op = s->op;
 
-    s = current_submit(false);
-    if (!s || !s->active)
-        return 0;
-    s->active = 0;
-    op = s->op;
     c = bpf_map_lookup_elem(&counters, &s->slot);
     if (!c || op >= IO_BPF_NR_OPS)
-        return 0;
+        return;
+    /* one finished count for the three (see io_stages.h) */
     __sync_fetch_and_add(&c->c[IO_BPF_STAGE_WBT][op].finished, 1);
-    __sync_fetch_and_add(&c->c[IO_BPF_STAGE_WBT][op].latency_ns, s->waited_ns[IO_BPF_WAIT_WBT]);
-    __sync_fetch_and_add(&c->c[IO_BPF_STAGE_IOCOST][op].finished, 1);
-    __sync_fetch_and_add(&c->c[IO_BPF_STAGE_IOCOST][op].latency_ns,
-                         s->waited_ns[IO_BPF_WAIT_IOCOST]);
-    __sync_fetch_and_add(&c->c[IO_BPF_STAGE_GETTAG][op].finished, 1);
-    __sync_fetch_and_add(&c->c[IO_BPF_STAGE_GETTAG][op].latency_ns,
-                         s->waited_ns[IO_BPF_WAIT_GETTAG]);
-    return 0;
+    if (s->waited_ns[IO_BPF_WAIT_WBT])
+        __sync_fetch_and_add(&c->c[IO_BPF_STAGE_WBT][op].latency_ns, s->waited_ns[IO_BPF_WAIT_WBT]);
+    if (s->waited_ns[IO_BPF_WAIT_IOCOST])
+        __sync_fetch_and_add(&c->c[IO_BPF_STAGE_IOCOST][op].latency_ns,
+                             s->waited_ns[IO_BPF_WAIT_IOCOST]);
+    if (s->waited_ns[IO_BPF_WAIT_GETTAG])
+        __sync_fetch_and_add(&c->c[IO_BPF_STAGE_GETTAG][op].latency_ns,
+                             s->waited_ns[IO_BPF_WAIT_GETTAG]);
 }
 
 /* A bio merged into a request: it needs no request of its own, so it is followed alone. */
 static __always_inline void bio_merged(struct bio *bio)
 {
-    struct io_bpf_submit *s;
+    struct io_bpf_submit *s = cpu_submit();
 
-    s = current_submit(false);
-    if (!s || !s->active || s->bio != (__u64) bio)
+    if (!s || !s->active || s->tid != current_tid() || s->bio != addr_of(bio))
         return;
     s->active = 0;
-    if (rq_made_loaded)
-        bio_track((__u64) bio, s->bio_ns, s->slot, current_tid(), s->op);
+    s->waiting = 0;
+    bio_track(s->bio, s->bio_ns, s->slot, s->tid, s->op);
 }
 
 SEC("tp_btf/block_bio_backmerge")
@@ -459,38 +636,68 @@ int BPF_PROG(bio_frontmerge, struct bio *bio)
 
 /* ---- requests -------------------------------------------------------------------------------- */
 
-/* The entry of rq, or NULL; an entry left from an earlier request at this address (told by
- * its start_time_ns) is dropped. block_io_start fires just before the kernel sets
- * start_time_ns, so an entry made there (aux 0) adopts the value at the next event. */
-static __always_inline struct io_bpf_inflight *rq_lookup(struct request *rq, __u64 *key)
+/* The entry of rq, or NULL; an entry left from an earlier request at this address (told by its
+ * start_time_ns) is dropped. block_io_start fires just before the kernel sets start_time_ns,
+ * so an entry made there (aux 0) adopts the value at the next event. */
+static __always_inline struct io_bpf_inflight *rq_find(struct request *rq, __u64 key)
 {
-    struct io_bpf_inflight *e;
-    __u64 life = rq->start_time_ns;
+    struct io_bpf_inflight *e = table_find(&requests, IO_BPF_REQUESTS_BITS, key);
+    __u64 life;
 
-    e = bpf_map_lookup_elem(&requests, key);
     if (!e)
         return NULL;
+    life = rq->start_time_ns;
     if (!e->aux)
         e->aux = life;
     else if (e->aux != life) {
-        bpf_map_delete_elem(&requests, key);
+        table_free(e);
         return NULL;
     }
     return e;
 }
 
-/* Moves rq into stage: ends (and counts) its current stage, or starts following it (always
- * afresh when fresh is set: the request was just made from a bio). */
-static __always_inline void rq_enter(struct request *rq, __u32 stage, bool fresh)
+/* The entry of rq, or NULL; *slot is the disk's, -1 if it is not followed (the per-CPU cache
+ * says so before the table, whose lines other CPUs write, is touched). */
+static __always_inline struct io_bpf_inflight *rq_entry(struct request *rq, __u64 key, int *slot)
 {
-    __u64 key = (__u64) rq, now = bpf_ktime_get_ns(), first_bio;
-    struct io_bpf_inflight *e, v = {};
-    struct io_bpf_submit *sub;
-    __u32 *slot;
-    int op;
+    bool requests;
 
-    e = fresh ? NULL : rq_lookup(rq, &key);
+    *slot = queue_slot(rq->q, &requests);
+    if (*slot < 0)
+        return NULL;
+    return rq_find(rq, key);
+}
+
+/* Starts following rq in stage, made now (or first seen now) on disk slot. */
+static __always_inline void rq_track(__u64 key, __u32 stage, __u64 now, __u32 slot, __u32 pid,
+                                     __u8 op, __u64 bio, __u64 bio_ns, __u64 life)
+{
+    struct io_bpf_inflight *e = table_claim(&requests, IO_BPF_REQUESTS_BITS, key);
+
+    if (!e)
+        return;
+    e->aux = life;
+    e->bio_ns = bio_ns;
+    e->bio = bio;
+    e->slot = slot;
+    e->pid = pid;
+    e->op = op;
+    e->stage = (__u8) stage;
+    e->own_done = bio ? 0 : 1; /* without it, its bios (if any) are followed in "bios" */
+    barrier();
+    e->start_ns = now;
+}
+
+/* Moves rq into stage: ends (and counts) its current stage, or starts following it. */
+static __always_inline void rq_enter(struct request *rq, __u32 stage)
+{
+    __u64 key = addr_of(rq), now;
+    struct io_bpf_inflight *e;
+    int slot, op;
+
+    e = rq_entry(rq, key, &slot);
     if (e) {
+        now = bpf_ktime_get_ns();
         /* a driver stage ended by requeue is not done */
         if (e->stage < IO_BPF_NR_STAGES && e->stage != IO_BPF_STAGE_RQ_DRIVER)
             account(e->slot, e->stage, e->op, now - e->start_ns);
@@ -498,37 +705,49 @@ static __always_inline void rq_enter(struct request *rq, __u32 stage, bool fresh
         e->start_ns = now;
         return;
     }
-    slot = disk_slot(rq->q->disk);
-    if (!slot)
+    if (slot < 0)
         return;
     op = op_of(rq->cmd_flags, rq->__data_len);
     if (op < 0)
         return;
-    v.start_ns = now;
-    v.aux = fresh ? 0 : rq->start_time_ns;
-    v.bio_ns = now;
-    v.slot = *slot;
-    v.pid = current_tid();
-    v.op = (__u8) op;
-    v.stage = (__u8) stage;
-    /* The bio it is made from: the submitter's, if this thread is submitting it. */
-    first_bio = (__u64) rq->bio;
-    sub = fresh && rq_made_loaded ? current_submit(false) : NULL;
-    if (sub && first_bio && (first_bio == sub->bio || first_bio == sub->split))
-        v.bio_ns = sub->bio_ns;
-    else
-        v.own_done = 1; /* its bios, if any, are followed in "bios" */
-    if (bpf_map_update_elem(&requests, &key, &v, BPF_ANY) < 0)
-        dropped();
+    rq_track(key, stage, bpf_ktime_get_ns(), slot, current_tid(), (__u8) op, 0, 0,
+             rq->start_time_ns);
 }
 
 SEC("tp_btf/block_io_start")
 int BPF_PROG(rq_made, struct request *rq)
 {
     struct task_struct *t = bpf_get_current_task_btf();
-
+    struct io_bpf_submit *sub = cpu_submit();
+    __u64 key = addr_of(rq), first = 0;
     /* made from a bio; with a plug the submitter keeps it until the plug is flushed */
-    rq_enter(rq, t->plug ? IO_BPF_STAGE_PLUG : IO_BPF_STAGE_NONE, true);
+    __u32 stage = t->plug ? IO_BPF_STAGE_PLUG : IO_BPF_STAGE_NONE;
+    bool requests;
+    int slot, op;
+
+    if (rq->bio)
+        first = addr_of(rq->bio);
+    if (sub && sub->active && sub->tid == (__u32) t->pid && sub->queue == addr_of(rq->q)) {
+        /* the submitter got a request (block_getrq was just before): its waits are done */
+        if (sub->waiting) {
+            sub->waiting = 0;
+            waits_done(sub);
+        }
+        if (first && first == sub->bio)
+            sub->active = 0; /* the last part: the thread is done with this bio */
+        if (first && (first == sub->bio || first == sub->split)) {
+            rq_track(key, stage, bpf_ktime_get_ns(), sub->slot, sub->tid, sub->op, first,
+                     sub->bio_ns, 0);
+            return 0;
+        }
+    }
+    slot = queue_slot(rq->q, &requests);
+    if (slot < 0)
+        return 0;
+    op = op_of(rq->cmd_flags, rq->__data_len);
+    if (op < 0)
+        return 0;
+    rq_track(key, stage, bpf_ktime_get_ns(), slot, (__u32) t->pid, (__u8) op, 0, 0, 0);
     return 0;
 }
 
@@ -558,51 +777,57 @@ static __always_inline __u32 insert_stage(struct request *rq)
 SEC("tp_btf/block_rq_insert")
 int BPF_PROG(rq_insert, struct request *rq)
 {
-    rq_enter(rq, insert_stage(rq), false);
+    rq_enter(rq, insert_stage(rq));
     return 0;
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(rq_issue, struct request *rq)
 {
-    rq_enter(rq, IO_BPF_STAGE_RQ_DRIVER, false);
+    rq_enter(rq, IO_BPF_STAGE_RQ_DRIVER);
     return 0;
 }
 
 SEC("tp_btf/block_rq_requeue")
 int BPF_PROG(rq_requeue, struct request *rq)
 {
-    rq_enter(rq, IO_BPF_STAGE_REQUEUE, false);
+    rq_enter(rq, IO_BPF_STAGE_REQUEUE);
     return 0;
 }
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
-    __u64 key = (__u64) rq, now = bpf_ktime_get_ns();
+    __u64 key = addr_of(rq), now;
     struct io_bpf_inflight *e;
     unsigned int left = nr_bytes;
     struct bio *bio = rq->bio;
+    int slot;
 
-    e = rq_lookup(rq, &key);
+    e = rq_entry(rq, key, &slot);
+    if (!e && slot < 0)
+        return 0;
+    now = bpf_ktime_get_ns();
 
     /* The bios these bytes complete, in order; a bio is done when all its bytes are. The one
-     * not in "bios" is the bio the request was made from. */
+     * the request was made from is in the request's entry, the others in "bios". */
     for (int i = 0; i < MAX_RQ_BIOS && bio; i++) {
-        __u64 bkey = (__u64) bio;
-        struct io_bpf_inflight *b;
         unsigned int size = bio->bi_iter.bi_size;
+        __u64 bkey = addr_of(bio);
+        struct io_bpf_inflight *b;
 
         if (size > left)
             break;
         left -= size;
-        b = bpf_map_lookup_elem(&bios, &bkey);
-        if (b) {
-            account(b->slot, IO_BPF_STAGE_BIO, b->op, now - b->start_ns);
-            bpf_map_delete_elem(&bios, &bkey);
-        } else if (e && !e->own_done) {
+        if (e && !e->own_done && bkey == e->bio) {
             account(e->slot, IO_BPF_STAGE_BIO, e->op, now - e->bio_ns);
             e->own_done = 1;
+        } else {
+            b = table_find(&bios, IO_BPF_BIOS_BITS, bkey);
+            if (b) {
+                account(b->slot, IO_BPF_STAGE_BIO, b->op, now - b->start_ns);
+                table_free(b);
+            }
         }
         bio = bio->bi_next;
     }
@@ -613,29 +838,23 @@ int BPF_PROG(rq_complete, struct request *rq, blk_status_t error, unsigned int n
         return 0;
     if (e->stage == IO_BPF_STAGE_RQ_DRIVER)
         account(e->slot, IO_BPF_STAGE_RQ_DRIVER, e->op, now - e->start_ns);
-    bpf_map_delete_elem(&requests, &key);
+    table_free(e);
     return 0;
 }
 
 SEC("tp_btf/block_rq_merge")
 int BPF_PROG(rq_merge, struct request *rq)
 {
-    __u64 key = (__u64) rq, bkey = (__u64) rq->bio;
-    struct io_bpf_inflight *e, v = {};
+    __u64 key = addr_of(rq);
+    struct io_bpf_inflight *e;
+    int slot;
 
     /* rq's bios join another request; the one rq was made from is followed alone now */
-    e = bpf_map_lookup_elem(&requests, &key);
+    e = rq_entry(rq, key, &slot);
     if (!e)
         return 0;
-    if (!e->own_done && bkey && !bpf_map_lookup_elem(&bios, &bkey)) {
-        v.start_ns = e->bio_ns;
-        v.slot = e->slot;
-        v.pid = e->pid;
-        v.op = e->op;
-        v.stage = IO_BPF_STAGE_BIO;
-        if (bpf_map_update_elem(&bios, &bkey, &v, BPF_NOEXIST) < 0)
-            dropped();
-    }
-    bpf_map_delete_elem(&requests, &key);
+    if (!e->own_done && e->bio && !table_find(&bios, IO_BPF_BIOS_BITS, e->bio))
+        bio_track(e->bio, e->bio_ns, e->slot, e->pid, e->op);
+    table_free(e);
     return 0;
 }

@@ -3,10 +3,17 @@
  * Included by the BPF program (with vmlinux.h) and by userspace (with linux/types.h). */
 #pragma once
 
-#define IO_BPF_MAX_DISKS    64    /* followed disks at once */
-#define IO_BPF_MAX_REQUESTS 32768 /* requests in flight on followed disks */
-#define IO_BPF_MAX_BIOS     16384 /* bios followed on their own (see io_stages.bpf.c) */
-#define IO_BPF_MAX_SLEEPERS 4096  /* submitters asleep in wbt, iocost or a tag wait */
+#define IO_BPF_MAX_DISKS 64 /* followed disks at once */
+
+/* The in-flight tables are arrays of 2^bits entries (see io_stages.bpf.c); an io is put in one
+ * of the TABLE_PROBES entries from the one its address hashes to, so keep them at most half
+ * full: at most about half of these are followed at once. */
+#define IO_BPF_REQUESTS_BITS 15 /* requests in flight on followed disks */
+#define IO_BPF_BIOS_BITS     14 /* bios followed on their own */
+#define IO_BPF_MAX_REQUESTS  (1U << IO_BPF_REQUESTS_BITS)
+#define IO_BPF_MAX_BIOS      (1U << IO_BPF_BIOS_BITS)
+#define IO_BPF_TABLE_PROBES  8
+#define IO_BPF_MAX_PARKED    4096 /* submitters switched out before they had a request */
 
 /* stages: the values of enum io_stage */
 #define IO_BPF_STAGE_THROTL    0
@@ -30,7 +37,10 @@
 #define IO_BPF_OP_DISCARD 3
 #define IO_BPF_NR_OPS     4
 
-/* Value of the per-CPU "counters" array, one element per disk slot. Userspace sums the CPUs. */
+/* Value of the per-CPU "counters" array, one element per disk slot. Userspace sums the CPUs.
+ * The wbt, iocost and gettag stages finish together (once per bio that gets a request), so
+ * only c[IO_BPF_STAGE_WBT][op].finished counts them: the finished counts of iocost and gettag
+ * stay 0 and mean "the same as wbt". */
 struct io_bpf_stage_counter {
     __u64 finished;
     __u64 latency_ns;
@@ -41,19 +51,22 @@ struct io_bpf_disk_counters {
 
 #define IO_BPF_STAGE_NONE 0xff /* a request made but not yet in any stage */
 
-/* Value of the in-flight maps of bios and requests, keyed by their address. */
+/* An entry of the in-flight tables "requests" and "bios": one io, found by its address. A
+ * cache line each, so that an io touches one line of the table. */
 struct io_bpf_inflight {
+    __u64 key;      /* struct request * or struct bio *; 0 = a free entry */
     __u64 start_ns; /* bpf_ktime_get_ns() when the stage began; bios: when the bio began */
     __u64 aux;      /* bios: when blk-throttle queued it, 0 if not throttled now;
                        requests: the request's start_time_ns, to tell a reused request */
     __u64 bio_ns;   /* requests: when the bio the request was made from began */
+    __u64 bio;      /* requests: that bio (address), 0 if none */
     __u32 slot;     /* disk slot */
     __u32 pid;      /* thread that submitted the io (or was running when it was first seen) */
     __u8 op;
     __u8 stage;    /* bios: IO_BPF_STAGE_BIO, or IO_BPF_STAGE_THROTL for a bio blk-throttle holds
                       or held (start_ns then includes the time throttled) */
-    __u8 own_done; /* requests: the bio it was made from has completed */
-    __u8 pad[5];
+    __u8 own_done; /* requests: the bio it was made from has completed (or there is none) */
+    __u8 pad[13];
 };
 
 /* The waits a submitting task may sleep in before it gets a request, told apart by the kernel
@@ -63,27 +76,23 @@ struct io_bpf_inflight {
 #define IO_BPF_WAIT_GETTAG 2 /* blk_mq_get_tag */
 #define IO_BPF_NR_WAITS    3
 
-/* Task-local state of a thread submitting a bio of a followed request-based disk. */
+/* A thread submitting a bio of a followed request-based disk, from block_bio_queue until the
+ * request is made (or the bio merged): per CPU while the thread runs, in the "parked" map
+ * (keyed by thread id) while it is switched out. */
 struct io_bpf_submit {
     __u64 bio;                        /* the bio (address) */
     __u64 split;                      /* its last split part, if any */
+    __u64 queue;                      /* its disk's request queue (address) */
     __u64 bio_ns;                     /* when the bio began */
     __u64 waited_ns[IO_BPF_NR_WAITS]; /* time slept so far in each wait */
     __u64 sleep_ns;                   /* start of the current sleep, 0 when running */
     __u64 since_ns;                   /* first sleep in the current wait, for the dump gauge */
+    __u32 tid;                        /* the thread */
     __u32 slot;
     __u8 op;
-    __u8 wait;   /* IO_BPF_WAIT_* of the current or last sleep, 0xff before the first */
-    __u8 active; /* between block_bio_queue and block_getrq (or a merge) now */
-    __u8 pad[1];
-};
-
-/* Value of the "sleepers" map, keyed by thread id: a submitter asleep in a wait now. */
-struct io_bpf_sleeper {
-    __u64 since_ns; /* first sleep in this wait */
-    __u64 bio_ns;   /* when its bio began */
-    __u32 slot;
-    __u8 op;
-    __u8 wait;
-    __u8 pad[2];
+    __u8 wait;    /* IO_BPF_WAIT_* of the current or last sleep, 0xff before the first */
+    __u8 active;  /* from block_bio_queue until the request made from the bio itself, or its
+                     merge: its split parts may have been made into requests before */
+    __u8 waiting; /* in the waits: before the first request (or the merge) */
+    __u8 pad[4];
 };

@@ -4,8 +4,13 @@ in the same run; it fails only when something does not work, never on a figure.
 
 1. eBPF overhead: iops of a loop disk under random 4 KiB direct reads, alternately with and
    without the eBPF source attached (sentry-iostat-probe --source bpf following the disk), in
-   ROUNDS pairs; prints each and the ratio with/without. The disk's file is on tmpfs when there
-   is one, so that the device costs nothing and the overhead shows at its largest.
+   ROUNDS pairs, each pair in the other order than the one before (so that a drift of the
+   machine weighs on both sides); prints each pair's ratio with/without and their median. The
+   disk's file is on tmpfs when there is one, so that the device costs nothing and the overhead
+   shows at its largest. On a shared or small machine single pairs vary by several percent:
+   raise BENCH_ROUNDS for a figure to compare. With BENCH_BPF_STATS=1 one more run measures, with
+   the kernel's BPF statistics (sysctl kernel.bpf_stats_enabled, put back afterwards), the run
+   time of each of the source's programs per io.
 2. Reading cost: CPU time (user + system) of sentry-iostat-probe reading 16 loop disks once per
    second with the best source (and with diskstats), over INTERVALS seconds after start-up, as
    a ratio to wall time, while the disks are under light load.
@@ -15,6 +20,7 @@ Needs root (loop devices) and fio; uses tests/fault/slowdisk.py for the disks.""
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -25,13 +31,15 @@ import slowdisk  # noqa: E402
 
 BUILD_DIR = os.environ.get("SENTRY_BUILD_DIR", os.path.join(os.getcwd(), "build"))
 PROBE = os.path.join(BUILD_DIR, "collector", "sentry-iostat-probe")
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
+BPF_STATS = os.environ.get("BENCH_BPF_STATS", "") not in ("", "0")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 INTERVALS = int(os.environ.get("BENCH_INTERVALS", "10"))
 N_DISKS = 16
 
 
-def fio_iops(devices, seconds, iodepth=32, rate_iops=None):
+def fio_read(devices, seconds, iodepth=32, rate_iops=None):
+    """fio's "read" figures of random 4 KiB direct reads on the devices."""
     argv = ["fio", "--output-format=json", "--direct=1", "--rw=randread", "--bs=4k",
             "--ioengine=libaio", "--iodepth=%d" % iodepth, "--runtime=%d" % seconds,
             "--time_based", "--group_reporting"]
@@ -43,7 +51,11 @@ def fio_iops(devices, seconds, iodepth=32, rate_iops=None):
                        timeout=seconds + 120)
     if p.returncode != 0:
         raise RuntimeError("fio failed: %s" % p.stderr)
-    return json.loads(p.stdout)["jobs"][0]["read"]["iops"]
+    return json.loads(p.stdout)["jobs"][0]["read"]
+
+
+def fio_iops(devices, seconds, iodepth=32, rate_iops=None):
+    return fio_read(devices, seconds, iodepth, rate_iops)["iops"]
 
 
 class Probe:
@@ -79,6 +91,20 @@ class Probe:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def bpf_prog_ids(self):
+        """Ids of the BPF programs the probe holds (from its file descriptors)."""
+        ids = set()
+        fdinfo = "/proc/%d/fdinfo" % self.proc.pid
+        for fd in os.listdir(fdinfo):
+            try:
+                with open(os.path.join(fdinfo, fd)) as f:
+                    for line in f:
+                        if line.startswith("prog_id:"):
+                            ids.add(int(line.split()[1]))
+            except OSError:
+                pass
+        return ids
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -89,23 +115,79 @@ class Probe:
             self.proc.wait()
 
 
+def fio_with_bpf(disk, seconds):
+    """fio_iops() while the probe follows the disk with the eBPF source."""
+    probe = Probe("bpf", [os.path.basename(disk)])
+    try:
+        probe.next_interval()  # programs loaded and attached
+        return fio_iops([disk], seconds)
+    finally:
+        probe.stop()
+
+
+def bpf_programs(ids):
+    """{id: (name, run_time_ns, run_cnt)} of the given BPF programs."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    return {p["id"]: (p["name"], p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in json.loads(out) if p["id"] in ids}
+
+
+def bench_bpf_stats(disk):
+    """Run time of each program of the source per io, from the kernel's BPF statistics."""
+    if shutil.which("bpftool") is None:
+        print("(no bpftool: no per-program figures)")
+        return
+    sysctl = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(sysctl) as f:
+        old = f.read().strip()
+    probe = Probe("bpf", [os.path.basename(disk)])
+    try:
+        probe.next_interval()
+        ids = probe.bpf_prog_ids()
+        with open(sysctl, "w") as f:
+            f.write("1")
+        before = bpf_programs(ids)
+        read = fio_read([disk], SECONDS)
+        iops, ios = read["iops"], read["total_ios"]
+        after = bpf_programs(ids)
+    finally:
+        with open(sysctl, "w") as f:
+            f.write(old)
+        probe.stop()
+    print("BPF run time per io (kernel.bpf_stats_enabled, which adds its own clock reads), "
+          "%.0f iops:" % iops)
+    total = 0
+    for pid, (name, ns, cnt) in sorted(after.items(), key=lambda kv: kv[1][0]):
+        dns, dcnt = ns - before[pid][1], cnt - before[pid][2]
+        if dcnt == 0:
+            continue
+        total += dns
+        print("  %-16s %7.1f ns/io  %7.1f ns/run  %5.2f runs/io" % (name, dns / ios, dns / dcnt,
+                                                                  dcnt / ios))
+    print("  %-16s %7.1f ns/io" % ("total", total / ios))
+
+
 def bench_bpf_overhead(disk):
     print("== eBPF overhead: fio randread 4k, iodepth 32, %d s per run, on %s" % (SECONDS, disk))
     fio_iops([disk], 2)  # warm up
-    without, with_bpf = [], []
+    ratios = []
     for r in range(ROUNDS):
-        without.append(fio_iops([disk], SECONDS))
-        probe = Probe("bpf", [os.path.basename(disk)])
-        try:
-            probe.next_interval()  # programs loaded and attached
-            with_bpf.append(fio_iops([disk], SECONDS))
-        finally:
-            probe.stop()
-        print("round %d: without %.0f iops, with bpf %.0f iops" % (r + 1, without[-1],
-                                                                   with_bpf[-1]))
-    a, b = sum(without) / len(without), sum(with_bpf) / len(with_bpf)
-    print("iops with bpf / without: %.3f (%.0f / %.0f)" % (b / a, b, a))
-    return b / a
+        if r % 2 == 0:
+            without = fio_iops([disk], SECONDS)
+            with_bpf = fio_with_bpf(disk, SECONDS)
+        else:
+            with_bpf = fio_with_bpf(disk, SECONDS)
+            without = fio_iops([disk], SECONDS)
+        ratios.append(with_bpf / without)
+        print("round %d: without %.0f iops, with bpf %.0f iops, ratio %.3f" % (
+            r + 1, without, with_bpf, ratios[-1]))
+    ratio = statistics.median(ratios)
+    print("iops with bpf / without: median %.3f of %d pairs (%.3f .. %.3f)" % (
+        ratio, len(ratios), min(ratios), max(ratios)))
+    if BPF_STATS:
+        bench_bpf_stats(disk)
+    return ratio
 
 
 def bench_read_cost(disks, source):
@@ -156,6 +238,7 @@ def main():
             disks.append(slowdisk.HealthyDisk(size_mb=128 if i == 0 else 16,
                                               directory=shm).start())
         if os.path.exists("/sys/kernel/btf/vmlinux"):
+            disks[0].set_scheduler("none")  # as a loop disk comes, whatever a test left
             bench_bpf_overhead(disks[0].device)
         print("== reading cost")
         for source in (None, "diskstats"):

@@ -79,7 +79,7 @@ def collector_cpu(source, seconds=30, n_disks=16):
     disks = [slowdisk.HealthyDisk(size_mb=4).start() for _ in range(n_disks)]
     try:
         root = SentryRoot(name="bench-coll", conf_extra=(
-            "[daemon]\nlog_level = warning\n[collector]\nsource = %s\nlease = 3600\ndisk = %s\n"
+            "[collector]\nsource = %s\nlease = 3600\ndisk = %s\n"
             % (source, ",".join(d.name for d in disks))))
         root.start()
         pid = root.proc.pid
