@@ -7,7 +7,9 @@ in the same run; it fails only when something does not work, never on a figure.
    ROUNDS pairs, each pair in the other order than the one before (so that a drift of the
    machine weighs on both sides); prints each pair's ratio with/without and their median. The
    disk's file is on tmpfs when there is one, so that the device costs nothing and the overhead
-   shows at its largest. On a shared or small machine single pairs vary by several percent:
+   shows at its largest; then the same on a loop disk whose file is on the root file system
+   (direct io down to the machine's own disk), where an io costs what it costs on a real
+   device. On a shared or small machine single pairs vary by several percent:
    raise BENCH_ROUNDS for a figure to compare. With BENCH_BPF_STATS=1 one more run measures, with
    the kernel's BPF statistics (sysctl kernel.bpf_stats_enabled, put back afterwards), the run
    time of each of the source's programs per io.
@@ -168,8 +170,9 @@ def bench_bpf_stats(disk):
     print("  %-16s %7.1f ns/io" % ("total", total / ios))
 
 
-def bench_bpf_overhead(disk):
-    print("== eBPF overhead: fio randread 4k, iodepth 32, %d s per run, on %s" % (SECONDS, disk))
+def bench_bpf_overhead(disk, backing):
+    print("== eBPF overhead: fio randread 4k, iodepth 32, %d s per run, on %s (file on %s)"
+          % (SECONDS, disk, backing))
     fio_iops([disk], 2)  # warm up
     ratios = []
     for r in range(ROUNDS):
@@ -239,7 +242,11 @@ def main():
                                               directory=shm).start())
         if os.path.exists("/sys/kernel/btf/vmlinux"):
             disks[0].set_scheduler("none")  # as a loop disk comes, whatever a test left
-            bench_bpf_overhead(disks[0].device)
+            bench_bpf_overhead(disks[0].device, "tmpfs" if shm else "the root file system")
+            if shm:
+                on_disk = slowdisk.HealthyDisk(size_mb=256).start()
+                on_disk.set_scheduler("none")
+                bench_bpf_overhead(on_disk.device, "the root file system")
         print("== reading cost")
         for source in (None, "diskstats"):
             bench_read_cost([d.device for d in disks], source)
