@@ -129,21 +129,24 @@ const char *alarm_record_line(struct alarm_record *r, size_t *len)
     return r->line;
 }
 
-const void *alarm_record_xalarm(struct alarm_record *r)
+const void *alarm_record_xalarm(struct alarm_record *r, size_t *len)
 {
     if (!r->xrec) {
-        struct alarm_info *x = malloc(sizeof(*x));
         struct timeval tv = {.tv_sec = (time_t) (r->a.time_us / 1000000),
                              .tv_usec = (suseconds_t) (r->a.time_us % 1000000)};
         /* Only sysSentry ids reach xalarm clients; a text with a NUL inside is cut there. */
+        size_t tlen = strnlen(r->a.text, MIN(r->a.text_len, XALARM_TEXT_MAX));
+        void *x = malloc(XALARM_RECORD_HEAD_SIZE(tlen));
+
         if (!x ||
-            xalarm_record_build(x, r->a.id, r->a.level, r->a.type, &tv, r->a.text,
-                                strnlen(r->a.text, MIN(r->a.text_len, XALARM_TEXT_MAX))) < 0) {
+            xalarm_record_build_head(x, r->a.id, r->a.level, r->a.type, &tv, r->a.text, tlen) < 0) {
             free(x);
             return NULL;
         }
         r->xrec = x;
+        r->xrec_len = XALARM_RECORD_HEAD_SIZE(tlen);
     }
+    *len = r->xrec_len;
     return r->xrec;
 }
 

@@ -95,7 +95,9 @@ struct alarm_record {
     struct pending_reply *ack; /* native report answered once committed (main thread) */
     char *line;                /* {"seq":..,"alarm":{..}}\n, made on first need */
     size_t line_len;
-    void *xrec; /* struct alarm_info, made on first need */
+    void *xrec; /* the head of its struct alarm_info (up to the text's NUL; the rest is zero),
+                   made on first need */
+    size_t xrec_len;
     char buf[]; /* source, key, node, text: each NUL-terminated */
 };
 
@@ -106,8 +108,9 @@ void alarm_record_unref(struct alarm_record *r);
 
 /* The native stream message of the record (made once). NULL on ENOMEM. */
 const char *alarm_record_line(struct alarm_record *r, size_t *len);
-/* The 8216-byte xalarm record (made once). NULL on ENOMEM. */
-const void *alarm_record_xalarm(struct alarm_record *r);
+/* The head of the 8216-byte xalarm record (made once): its first *len bytes, all the others
+ * zero (xalarm_zero_record). NULL on ENOMEM. */
+const void *alarm_record_xalarm(struct alarm_record *r, size_t *len);
 
 /* The alarm object as JSON text (malloc'ed), the same members as in stream lines. */
 char *alarm_json_text(const struct alarm *a, size_t *len);

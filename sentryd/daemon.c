@@ -233,8 +233,8 @@ int daemon_setup(struct daemon *d)
             .max_clients = d->config.xalarm_max_clients,
             .socket_mode = d->config.socket_mode,
             .socket_group = d->config.socket_group,
-            /* An xalarm record is 8 KiB: a lagging client holds few before the store serves it. */
-            .queue_limit = MIN(d->config.subscriber_queue, 256),
+            /* queued records hold only the head of their 8 KiB form (see record_queue.h) */
+            .queue_limit = d->config.subscriber_queue,
             .sndbuf = (int) d->config.subscriber_sndbuf,
         };
         r = xalarm_server_new(&xp, &d->xalarm);

@@ -40,14 +40,27 @@ int record_queue_push(struct record_queue *q, struct alarm_record *r)
     return 0;
 }
 
-/* The bytes of a record in the queue's form (made once per record, shared). */
-static const void *record_bytes(const struct record_queue *q, struct alarm_record *r, size_t *len)
+/* The bytes of a record in the queue's form, as at most two pieces (made once per record,
+ * shared): a native line; or an xalarm record's head and its zero tail. 0 on ENOMEM. */
+static size_t record_pieces(const struct record_queue *q, struct alarm_record *r,
+                            struct iovec piece[2])
 {
+    size_t len;
+
     if (q->form == RECORD_FORM_XALARM) {
-        *len = XALARM_RECORD_SIZE;
-        return alarm_record_xalarm(r);
+        const void *head = alarm_record_xalarm(r, &len);
+        if (!head)
+            return 0;
+        piece[0] = (struct iovec){.iov_base = (void *) head, .iov_len = len};
+        piece[1] = (struct iovec){.iov_base = (void *) xalarm_zero_record,
+                                  .iov_len = XALARM_RECORD_SIZE - len};
+        return 2;
     }
-    return alarm_record_line(r, len);
+    const char *line = alarm_record_line(r, &len);
+    if (!line)
+        return 0;
+    piece[0] = (struct iovec){.iov_base = (void *) line, .iov_len = len};
+    return 1;
 }
 
 static void record_queue_pop(struct record_queue *q)
@@ -60,23 +73,34 @@ static void record_queue_pop(struct record_queue *q)
 
 int record_queue_flush(struct record_queue *q, int fd)
 {
-    struct iovec iov[FLUSH_IOV];
+    struct iovec iov[2 * FLUSH_IOV];
+    size_t rec_len[FLUSH_IOV];
 
     while (q->n > 0) {
-        size_t k = 0;
+        size_t k = 0, niov = 0;
         for (; k < q->n && k < FLUSH_IOV; k++) {
-            size_t len;
-            const char *p = record_bytes(q, q->ring[(q->head + k) % q->cap], &len);
-            if (!p)
+            struct iovec piece[2];
+            size_t np = record_pieces(q, q->ring[(q->head + k) % q->cap], piece);
+            if (np == 0)
                 break;
             size_t skip = k == 0 ? q->off : 0;
-            iov[k] = (struct iovec){.iov_base = (void *) (p + skip), .iov_len = len - skip};
+            rec_len[k] = 0;
+            for (size_t i = 0; i < np; i++) {
+                rec_len[k] += piece[i].iov_len;
+                if (skip >= piece[i].iov_len) { /* sent before */
+                    skip -= piece[i].iov_len;
+                    continue;
+                }
+                iov[niov++] = (struct iovec){.iov_base = (char *) piece[i].iov_base + skip,
+                                             .iov_len = piece[i].iov_len - skip};
+                skip = 0;
+            }
         }
         if (k == 0) {
             record_queue_pop(q); /* no memory for its bytes: it cannot be sent, skip it */
             continue;
         }
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = k};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
         ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
@@ -84,12 +108,14 @@ int record_queue_flush(struct record_queue *q, int fd)
             return errno == EAGAIN ? 0 : -errno;
         }
         /* Drop what went out; the last record may have gone out in part. */
-        for (size_t i = 0; i < k && n > 0; i++) {
-            if ((size_t) n < iov[i].iov_len) {
-                q->off += (size_t) n;
+        size_t sent = (size_t) n;
+        for (size_t i = 0; i < k && sent > 0; i++) {
+            size_t left = rec_len[i] - q->off;
+            if (sent < left) {
+                q->off += sent;
                 return 0; /* the socket is full */
             }
-            n -= (ssize_t) iov[i].iov_len;
+            sent -= left;
             record_queue_pop(q);
         }
     }

@@ -1,7 +1,9 @@
 /* record_queue.h: what a subscriber has yet to receive, as references to the shared alarm
  * records (not copies): each record's bytes (its native stream line, or its 8216-byte xalarm
- * record) are made once and sent to every subscriber with writev(). A queue is bounded by a
- * number of records; memory stays shared however many subscribers wait for the same alarms. */
+ * record) are made once and sent to every subscriber with writev(). An xalarm record is kept
+ * only up to its text's NUL; its zero tail is sent from one shared buffer, so a queued xalarm
+ * record costs about what a native one does. A queue is bounded by a number of records; memory
+ * stays shared however many subscribers wait for the same alarms. */
 #pragma once
 
 #include <stdbool.h>

@@ -39,10 +39,14 @@ const char *xalarm_type_to_string(unsigned type)
     return type < ELEMENTSOF(xalarm_type_table) ? xalarm_type_table[type] : NULL;
 }
 
-int xalarm_record_build(struct alarm_info *rec, unsigned id, unsigned level, unsigned type,
-                        const struct timeval *tv, const char *text, size_t len)
+const unsigned char xalarm_zero_record[XALARM_RECORD_SIZE];
+
+int xalarm_record_build_head(void *buf, unsigned id, unsigned level, unsigned type,
+                             const struct timeval *tv, const char *text, size_t len)
 {
-    assert_return(rec, -EINVAL);
+    struct alarm_info head;
+
+    assert_return(buf, -EINVAL);
     assert_return(xalarm_id_valid(id), -EINVAL);
     assert_return(level >= XALARM_LEVEL_MIN && level <= XALARM_LEVEL_MAX, -EINVAL);
     assert_return(type <= XALARM_TYPE_MAX, -EINVAL);
@@ -51,14 +55,31 @@ int xalarm_record_build(struct alarm_info *rec, unsigned id, unsigned level, uns
     if (len > 0 && memchr(text, 0, len))
         return -EINVAL;
 
-    memset(rec, 0, sizeof(*rec));
-    rec->usAlarmId = (unsigned short) id;
-    rec->ucAlarmLevel = (unsigned char) level;
-    rec->ucAlarmType = (unsigned char) type;
+    /* the fields before the text, padding zeroed, laid out by the compiler */
+    memset(&head, 0, offsetof(struct alarm_info, pucParas));
+    head.usAlarmId = (unsigned short) id;
+    head.ucAlarmLevel = (unsigned char) level;
+    head.ucAlarmType = (unsigned char) type;
     if (tv)
-        rec->AlarmTime = *tv;
+        head.AlarmTime = *tv;
+    memcpy(buf, &head, offsetof(struct alarm_info, pucParas));
     if (len > 0)
-        memcpy(rec->pucParas, text, len);
+        memcpy((char *) buf + offsetof(struct alarm_info, pucParas), text, len);
+    ((char *) buf)[XALARM_RECORD_HEAD_SIZE(len) - 1] = 0;
+    return 0;
+}
+
+int xalarm_record_build(struct alarm_info *rec, unsigned id, unsigned level, unsigned type,
+                        const struct timeval *tv, const char *text, size_t len)
+{
+    int r;
+
+    assert_return(rec, -EINVAL);
+    r = xalarm_record_build_head(rec, id, level, type, tv, text, len);
+    if (r < 0)
+        return r;
+    memset((char *) rec + XALARM_RECORD_HEAD_SIZE(len), 0,
+           XALARM_RECORD_SIZE - XALARM_RECORD_HEAD_SIZE(len));
     return 0;
 }
 

@@ -81,6 +81,18 @@ const char *xalarm_type_to_string(unsigned type);
 int xalarm_record_build(struct alarm_info *rec, unsigned id, unsigned level, unsigned type,
                         const struct timeval *tv, const char *text, size_t len);
 
+/* Bytes of a record up to its text's NUL: everything after it is zero. */
+#define XALARM_RECORD_HEAD_SIZE(len) (offsetof(struct alarm_info, pucParas) + (len) + 1)
+
+/* The same record as xalarm_record_build() but only its first XALARM_RECORD_HEAD_SIZE(len)
+ * bytes, into buf (that large): a sender that holds many records keeps these and sends the
+ * zero tail from one shared buffer. Same checks and errors. */
+int xalarm_record_build_head(void *buf, unsigned id, unsigned level, unsigned type,
+                             const struct timeval *tv, const char *text, size_t len);
+
+/* XALARM_RECORD_SIZE zero bytes, the tail of every record. */
+extern const unsigned char xalarm_zero_record[XALARM_RECORD_SIZE];
+
 /* The record the server sends to every subscriber when it stops (id 1128, level 1, type 1,
  * time 0, XALARM_SERVICE_DOWN_TEXT). */
 void xalarm_record_service_down(struct alarm_info *rec);

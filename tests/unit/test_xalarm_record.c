@@ -66,6 +66,39 @@ static void test_layout(void **state)
     assert_int_equal(sizeof(struct alarm_register), sizeof(int) + MAX_NUM_OF_ALARM_ID);
 }
 
+/* The head is the full record's first bytes, up to and with the text's NUL; the same checks. */
+static void test_build_head(void **state)
+{
+    static struct alarm_info full;
+    static char head[XALARM_RECORD_SIZE];
+    static char text[XALARM_TEXT_MAX + 1];
+    struct timeval tv = {.tv_sec = 1700000000, .tv_usec = 42};
+    static const size_t lens[] = {0, 1, 128, XALARM_TEXT_MAX};
+
+    memset(text, 'q', sizeof(text));
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        size_t len = lens[i];
+        memset(head, 0xAA, sizeof(head));
+        assert_int_equal(
+            xalarm_record_build(&full, 1002, MAJOR_ALM, ALARM_TYPE_RECOVER, &tv, text, len), 0);
+        assert_int_equal(
+            xalarm_record_build_head(head, 1002, MAJOR_ALM, ALARM_TYPE_RECOVER, &tv, text, len), 0);
+        assert_int_equal(XALARM_RECORD_HEAD_SIZE(len), 24 + len + 1);
+        assert_memory_equal(head, &full, XALARM_RECORD_HEAD_SIZE(len));
+        /* nothing written past the head */
+        if (XALARM_RECORD_HEAD_SIZE(len) < sizeof(head))
+            assert_int_equal((unsigned char) head[XALARM_RECORD_HEAD_SIZE(len)], 0xAA);
+        /* the rest of the full record is what the shared zero tail holds */
+        assert_memory_equal((char *) &full + XALARM_RECORD_HEAD_SIZE(len), xalarm_zero_record,
+                            XALARM_RECORD_SIZE - XALARM_RECORD_HEAD_SIZE(len));
+    }
+    assert_int_equal(xalarm_record_build_head(head, 1000, 1, 1, NULL, "a", 1), -EINVAL);
+    assert_int_equal(xalarm_record_build_head(head, 1001, 1, 1, NULL, "a\0b", 3), -EINVAL);
+    assert_int_equal(xalarm_record_build_head(head, 1001, 1, 1, NULL, text, XALARM_TEXT_MAX + 1),
+                     -EINVAL);
+    assert_int_equal(xalarm_record_build_head(NULL, 1001, 1, 1, NULL, "a", 1), -EINVAL);
+}
+
 static void test_build(void **state)
 {
     static struct alarm_info rec;
@@ -282,9 +315,13 @@ static void test_getters(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layout),         cmocka_unit_test(test_build),
-        cmocka_unit_test(test_parse),          cmocka_unit_test(test_service_down_and_tables),
-        cmocka_unit_test(test_report_invalid), cmocka_unit_test(test_report_event_invalid),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_build_head),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_service_down_and_tables),
+        cmocka_unit_test(test_report_invalid),
+        cmocka_unit_test(test_report_event_invalid),
         cmocka_unit_test(test_getters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
