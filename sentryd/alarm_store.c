@@ -18,7 +18,11 @@
 
 #define BATCH_MAX        8192  /* alarms per transaction */
 #define PRUNE_BATCH      20000 /* rows deleted per transaction by retention */
-#define CHECKPOINT_PAGES 1000  /* WAL pages (4 KiB) that make the checkpointer run */
+/* A checkpoint flushes the WAL to disk, and a commit that writes the WAL meanwhile can wait for
+ * that writeback for milliseconds: checkpoints wait for a quiet moment unless the WAL is big. */
+#define CHECKPOINT_PAGES     1000  /* WAL pages (4 KiB) that make the checkpointer run ... */
+#define CHECKPOINT_QUIET_MS  50    /* ... once no commit came for this long, */
+#define CHECKPOINT_PAGES_MAX 16000 /* or at once past this size (64 MiB) */
 #define SCHEMA_VERSION   1
 
 struct writer;
@@ -59,7 +63,8 @@ struct alarm_store {
      * (the writer's connection has no automatic checkpoints). */
     pthread_t checkpointer;
     bool checkpointer_started;
-    int checkpoint_fd; /* eventfd: the WAL has grown past CHECKPOINT_PAGES */
+    int checkpoint_fd; /* eventfd: a commit left the WAL past CHECKPOINT_PAGES */
+    atomic_int wal_pages; /* WAL size after the last commit */
     struct writer *w;  /* the writer thread's state, freed after the join */
 };
 
@@ -148,6 +153,7 @@ struct writer {
 static int on_wal_commit(void *userdata, sqlite3 *db, const char *name, int pages)
 {
     struct alarm_store *s = userdata;
+    atomic_store(&s->wal_pages, pages);
     if (pages >= CHECKPOINT_PAGES) {
         uint64_t one = 1;
         ssize_t _unused_ k = write(s->checkpoint_fd, &one, sizeof(one));
@@ -436,6 +442,11 @@ static void *checkpointer_main(void *arg)
             break;
         uint64_t v;
         ssize_t _unused_ k = read(s->checkpoint_fd, &v, sizeof(v));
+        /* each commit while the WAL is big writes the eventfd: wait until none comes */
+        while (!atomic_load(&s->stopping) &&
+               atomic_load(&s->wal_pages) < CHECKPOINT_PAGES_MAX &&
+               poll(&p, 1, CHECKPOINT_QUIET_MS) != 0)
+            k = read(s->checkpoint_fd, &v, sizeof(v));
         if (atomic_load(&s->stopping))
             break;
         int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

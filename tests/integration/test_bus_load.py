@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from sentry_harness import BUILD_DIR, SLOW, ProtocolClient, SentryTestCase, run  # noqa: E402
@@ -107,6 +108,22 @@ class BusLoadTest(SentryTestCase):
               "(ratio %.2f; acknowledged %.0f/s vs %.0f/s)"
               % (without, with_, with_ / without if without else 0, alone["ack_rate"],
                  stalled["ack_rate"]), file=sys.stderr)
+
+    def test_wal_checkpointed_once_quiet(self):
+        """A burst leaves a big WAL; sentryd copies it into the database file once the burst is
+        over (no commit for a moment), while it runs, not only when it stops."""
+        db = self.root.path("var/lib/sentry/alarms.db")
+        before = os.path.getsize(db)
+        # about 10 MiB of WAL: well past the 1000 pages that call for a checkpoint
+        res = self.bus_load("--producers", 1, "--subscribers", 1, "--alarms", 40000,
+                            "--text-size", 128)
+        self.assertExactlyOnce(res, 40000)
+        deadline = time.monotonic() + 10 * SLOW
+        while os.path.getsize(db) < before + 4 * 1024 * 1024 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertGreater(os.path.getsize(db), before + 4 * 1024 * 1024,
+                           "the WAL was not checkpointed into %s" % db)
+        self.assertIsNone(self.root.proc.poll(), "sentryd still runs")
 
     def test_xalarm_exactly_once(self):
         n = 100000 if SLOW <= 1 else 20000
