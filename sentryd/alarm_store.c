@@ -16,14 +16,14 @@
 #include "log.h"
 #include "time_util.h"
 
-#define BATCH_MAX        8192  /* alarms per transaction */
-#define PRUNE_BATCH      20000 /* rows deleted per transaction by retention */
+#define BATCH_MAX   8192  /* alarms per transaction */
+#define PRUNE_BATCH 20000 /* rows deleted per transaction by retention */
 /* A checkpoint flushes the WAL to disk, and a commit that writes the WAL meanwhile can wait for
  * that writeback for milliseconds: checkpoints wait for a quiet moment unless the WAL is big. */
 #define CHECKPOINT_PAGES     1000  /* WAL pages (4 KiB) that make the checkpointer run ... */
 #define CHECKPOINT_QUIET_MS  50    /* ... once no commit came for this long, */
 #define CHECKPOINT_PAGES_MAX 16000 /* or at once past this size (64 MiB) */
-#define SCHEMA_VERSION   1
+#define SCHEMA_VERSION       1
 
 struct writer;
 
@@ -63,9 +63,9 @@ struct alarm_store {
      * (the writer's connection has no automatic checkpoints). */
     pthread_t checkpointer;
     bool checkpointer_started;
-    int checkpoint_fd; /* eventfd: a commit left the WAL past CHECKPOINT_PAGES */
+    int checkpoint_fd;    /* eventfd: a commit left the WAL past CHECKPOINT_PAGES */
     atomic_int wal_pages; /* WAL size after the last commit */
-    struct writer *w;  /* the writer thread's state, freed after the join */
+    struct writer *w;     /* the writer thread's state, freed after the join */
 };
 
 static const char schema[] =
@@ -443,8 +443,7 @@ static void *checkpointer_main(void *arg)
         uint64_t v;
         ssize_t _unused_ k = read(s->checkpoint_fd, &v, sizeof(v));
         /* each commit while the WAL is big writes the eventfd: wait until none comes */
-        while (!atomic_load(&s->stopping) &&
-               atomic_load(&s->wal_pages) < CHECKPOINT_PAGES_MAX &&
+        while (!atomic_load(&s->stopping) && atomic_load(&s->wal_pages) < CHECKPOINT_PAGES_MAX &&
                poll(&p, 1, CHECKPOINT_QUIET_MS) != 0)
             k = read(s->checkpoint_fd, &v, sizeof(v));
         if (atomic_load(&s->stopping))
