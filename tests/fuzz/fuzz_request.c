@@ -10,6 +10,7 @@
 #include "log.h"
 #include "request_parse.h"
 #include "sentry/sentry.h"
+#include "xalarm_record.h"
 
 static void check_alarm(json_object *obj)
 {
@@ -42,7 +43,10 @@ static void check_alarm(json_object *obj)
         json_object_put(back);
         json_tokener_free(tok);
     }
-    (void) alarm_record_xalarm(r);
+    size_t hl;
+    const char *head = alarm_record_xalarm(r, &hl);
+    if (head && (hl < XALARM_RECORD_HEAD_SIZE(0) || hl > XALARM_RECORD_SIZE || head[hl - 1] != 0))
+        abort();
     alarm_record_unref(r);
 }
 

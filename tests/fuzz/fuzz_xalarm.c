@@ -58,10 +58,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_object_put(back);
         json_tokener_free(tok);
     }
-    const struct alarm_info *x = alarm_record_xalarm(r);
-    /* What goes back out on the stream is the same record. */
-    if (x && (x->usAlarmId != rec.usAlarmId || strncmp(x->pucParas, rec.pucParas, tlen) != 0))
-        abort();
+    size_t hl;
+    const void *head = alarm_record_xalarm(r, &hl);
+    /* What goes back out on the stream (the head, then zeros) is the same record. */
+    if (head) {
+        static struct alarm_info out;
+        if (hl != XALARM_RECORD_HEAD_SIZE(tlen))
+            abort();
+        memcpy(&out, head, hl);
+        memset((char *) &out + hl, 0, sizeof(out) - hl);
+        if (out.usAlarmId != rec.usAlarmId || out.ucAlarmLevel != rec.ucAlarmLevel ||
+            out.ucAlarmType != rec.ucAlarmType || strncmp(out.pucParas, rec.pucParas, tlen) != 0 ||
+            out.pucParas[tlen] != 0)
+            abort();
+    }
     alarm_record_unref(r);
     return 0;
 }
