@@ -107,7 +107,7 @@ static int db_open(const char *path, bool sync_full, sqlite3 **ret)
     sqlite3_busy_timeout(db, 5000);
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;"
-             "PRAGMA cache_size=-2048;",
+             "PRAGMA cache_size=-512;",
              sync_full ? "FULL" : "NORMAL");
     rc = sqlite3_exec(db, pragmas, NULL, NULL, &err);
     if (rc != SQLITE_OK) {
