@@ -4,6 +4,7 @@
 
 #include "disk.h"
 #include "macro.h"
+#include "string_table.h"
 
 static const char *const disk_type_table[_DISK_TYPE_MAX] = {
     [DISK_NVME_SSD] = "nvme_ssd",
@@ -12,20 +13,7 @@ static const char *const disk_type_table[_DISK_TYPE_MAX] = {
     [DISK_VIRTUAL] = "virtual",
 };
 
-const char *disk_type_to_string(enum disk_type t)
-{
-    return (unsigned) t < _DISK_TYPE_MAX ? disk_type_table[t] : NULL;
-}
-
-int disk_type_from_string(const char *s)
-{
-    if (!s)
-        return -EINVAL;
-    for (size_t i = 0; i < _DISK_TYPE_MAX; i++)
-        if (streq(s, disk_type_table[i]))
-            return (int) i;
-    return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(disk_type, enum disk_type, disk_type_table, _DISK_TYPE_MAX)
 
 enum disk_type disk_type_classify(const char *name, bool rotational)
 {

@@ -10,6 +10,7 @@
 #include "io_source_internal.h"
 #include "log.h"
 #include "macro.h"
+#include "string_table.h"
 
 static const char *const io_source_kind_table[_IO_SOURCE_KIND_MAX] = {
     [IO_SOURCE_HIERARCHY] = "hierarchy",
@@ -23,20 +24,8 @@ static const struct io_source_ops *const io_source_ops_table[_IO_SOURCE_KIND_MAX
     [IO_SOURCE_DISKSTATS] = &io_source_diskstats_ops,
 };
 
-const char *io_source_kind_to_string(enum io_source_kind k)
-{
-    return (unsigned) k < _IO_SOURCE_KIND_MAX ? io_source_kind_table[k] : NULL;
-}
-
-int io_source_kind_from_string(const char *s)
-{
-    if (!s)
-        return -EINVAL;
-    for (size_t i = 0; i < _IO_SOURCE_KIND_MAX; i++)
-        if (streq(s, io_source_kind_table[i]))
-            return (int) i;
-    return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(io_source_kind, enum io_source_kind, io_source_kind_table,
+                           _IO_SOURCE_KIND_MAX)
 
 int path_printf(char *buf, size_t size, const char *fmt, ...)
 {

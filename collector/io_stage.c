@@ -3,6 +3,7 @@
 
 #include "io_stage.h"
 #include "macro.h"
+#include "string_table.h"
 
 static const char *const io_op_table[_IO_OP_MAX] = {
     [IO_OP_READ] = "read",
@@ -20,32 +21,6 @@ static const char *const io_stage_table[_IO_STAGE_MAX] = {
     [IO_STAGE_BIO] = "bio",           [IO_STAGE_KYBER] = "kyber",
 };
 
-static int table_lookup(const char *const *table, size_t n, const char *s)
-{
-    if (!s)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (table[i] && streq(table[i], s))
-            return (int) i;
-    return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(io_op, enum io_op, io_op_table, _IO_OP_MAX)
 
-const char *io_op_to_string(enum io_op op)
-{
-    return (unsigned) op < _IO_OP_MAX ? io_op_table[op] : NULL;
-}
-
-int io_op_from_string(const char *s)
-{
-    return table_lookup(io_op_table, _IO_OP_MAX, s);
-}
-
-const char *io_stage_to_string(enum io_stage stage)
-{
-    return (unsigned) stage < _IO_STAGE_MAX ? io_stage_table[stage] : NULL;
-}
-
-int io_stage_from_string(const char *s)
-{
-    return table_lookup(io_stage_table, _IO_STAGE_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(io_stage, enum io_stage, io_stage_table, _IO_STAGE_MAX)

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "time_util.h"
+#include "string_table.h"
 
 static struct {
     const char *ident;
@@ -29,18 +30,7 @@ static const char *const log_level_table[] = {
     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
-const char *log_target_to_string(enum log_target t)
-{
-    return (unsigned) t < ELEMENTSOF(log_target_table) ? log_target_table[t] : NULL;
-}
-
-int log_target_from_string(const char *s)
-{
-    for (size_t i = 0; i < ELEMENTSOF(log_target_table); i++)
-        if (s && streq(s, log_target_table[i]))
-            return (int) i;
-    return -EINVAL;
-}
+DEFINE_STRING_TABLE_LOOKUP(log_target, enum log_target, log_target_table, _LOG_TARGET_MAX)
 
 const char *log_level_to_string(int level)
 {

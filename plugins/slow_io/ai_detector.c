@@ -4,6 +4,7 @@
 
 #include "ai_detector.h"
 #include "strv.h"
+#include "string_table.h"
 
 struct ai_detector {
     enum ai_metric metric;
@@ -17,18 +18,7 @@ static const char *const ai_metric_table[_AI_METRIC_MAX] = {
     [AI_METRIC_IOPS] = "iops",
 };
 
-const char *ai_metric_to_string(enum ai_metric m)
-{
-    return (unsigned) m < _AI_METRIC_MAX ? ai_metric_table[m] : NULL;
-}
-
-enum ai_metric ai_metric_from_string(const char *s)
-{
-    for (size_t i = 0; s && i < _AI_METRIC_MAX; i++)
-        if (streq(s, ai_metric_table[i]))
-            return (enum ai_metric) i;
-    return _AI_METRIC_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(ai_metric, enum ai_metric, ai_metric_table, _AI_METRIC_MAX)
 
 static bool ai_params_valid(const struct ai_params *p)
 {

@@ -33,7 +33,7 @@ enum ai_metric {
     _AI_METRIC_INVALID = -EINVAL,
 };
 const char *ai_metric_to_string(enum ai_metric m); /* "latency", "io_dump", "iops" */
-enum ai_metric ai_metric_from_string(const char *s);
+int ai_metric_from_string(const char *s);          /* enum value or -EINVAL */
 
 struct ai_params {
     enum threshold_type algorithm; /* THRESHOLD_BOXPLOT or THRESHOLD_N_SIGMA */

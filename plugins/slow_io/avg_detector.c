@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "avg_detector.h"
+#include "string_table.h"
 
 /* The last `size` verdicts; always full. */
 struct verdict_window {
@@ -35,18 +36,7 @@ static const char *const avg_series_table[_AVG_SERIES_MAX] = {
     [AVG_SERIES_IOPS] = "iops",
 };
 
-const char *avg_series_to_string(enum avg_series s)
-{
-    return (unsigned) s < _AVG_SERIES_MAX ? avg_series_table[s] : NULL;
-}
-
-enum avg_series avg_series_from_string(const char *s)
-{
-    for (size_t i = 0; s && i < _AVG_SERIES_MAX; i++)
-        if (streq(s, avg_series_table[i]))
-            return (enum avg_series) i;
-    return _AVG_SERIES_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(avg_series, enum avg_series, avg_series_table, _AVG_SERIES_MAX)
 
 static void verdict_window_push(struct verdict_window *w, bool abnormal)
 {

@@ -38,7 +38,7 @@ enum avg_series {
     _AVG_SERIES_INVALID = -EINVAL,
 };
 const char *avg_series_to_string(enum avg_series s); /* "latency", "iodump", "iops" */
-enum avg_series avg_series_from_string(const char *s);
+int avg_series_from_string(const char *s);           /* enum value or -EINVAL */
 
 /* What one period turned out to be. */
 struct avg_period {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "sliding_window.h"
+#include "string_table.h"
 
 struct sliding_window {
     enum window_type type;
@@ -28,18 +29,7 @@ static const char *const window_type_table[_WINDOW_TYPE_MAX] = {
     [WINDOW_MEDIAN] = "median",
 };
 
-const char *window_type_to_string(enum window_type t)
-{
-    return (unsigned) t < _WINDOW_TYPE_MAX ? window_type_table[t] : NULL;
-}
-
-enum window_type window_type_from_string(const char *s)
-{
-    for (size_t i = 0; s && i < _WINDOW_TYPE_MAX; i++)
-        if (streq(s, window_type_table[i]))
-            return (enum window_type) i;
-    return _WINDOW_TYPE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(window_type, enum window_type, window_type_table, _WINDOW_TYPE_MAX)
 
 int sliding_window_new(enum window_type type, size_t size, size_t threshold,
                        struct sliding_window **ret)

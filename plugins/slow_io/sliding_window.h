@@ -28,8 +28,8 @@ enum window_type {
     _WINDOW_TYPE_INVALID = -EINVAL,
 };
 const char *
-window_type_to_string(enum window_type t); /* "not_continuous", "continuous", "median" */
-enum window_type window_type_from_string(const char *s);
+window_type_to_string(enum window_type t);  /* "not_continuous", "continuous", "median" */
+int window_type_from_string(const char *s); /* enum value or -EINVAL */
 
 struct sliding_window;
 

@@ -14,7 +14,7 @@ enum slowio_plugin {
     _SLOWIO_PLUGIN_INVALID = -EINVAL,
 };
 const char *slowio_plugin_to_string(enum slowio_plugin p); /* "avg_block_io", "ai_block_io" */
-enum slowio_plugin slowio_plugin_from_string(const char *s);
+int slowio_plugin_from_string(const char *s);              /* enum value or -EINVAL */
 
 /* Disk types as the collector classifies them; each has its own [latency_<type>] section. */
 enum slowio_disk_type {
@@ -26,7 +26,7 @@ enum slowio_disk_type {
     _SLOWIO_DISK_TYPE_INVALID = -EINVAL,
 };
 const char *slowio_disk_type_to_string(enum slowio_disk_type t); /* "nvme_ssd", ... */
-enum slowio_disk_type slowio_disk_type_from_string(const char *s);
+int slowio_disk_type_from_string(const char *s);                 /* enum value or -EINVAL */
 
 enum slowio_iotype {
     SLOWIO_IOTYPE_READ,
@@ -35,7 +35,7 @@ enum slowio_iotype {
     _SLOWIO_IOTYPE_INVALID = -EINVAL,
 };
 const char *slowio_iotype_to_string(enum slowio_iotype t); /* "read", "write" */
-enum slowio_iotype slowio_iotype_from_string(const char *s);
+int slowio_iotype_from_string(const char *s);              /* enum value or -EINVAL */
 
 /* The block-layer stages a configuration may name, in the order an io passes them (bio, the
  * whole path as the submitter sees it, last). */
@@ -55,7 +55,7 @@ enum slowio_stage {
     _SLOWIO_STAGE_INVALID = -EINVAL,
 };
 const char *slowio_stage_to_string(enum slowio_stage s); /* "throtl", ..., "bio" */
-enum slowio_stage slowio_stage_from_string(const char *s);
+int slowio_stage_from_string(const char *s);             /* enum value or -EINVAL */
 
 /* One period of one (disk, stage, io type), as the collector reports it. */
 struct slowio_sample {

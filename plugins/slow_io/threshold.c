@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "threshold.h"
+#include "string_table.h"
 
 struct threshold {
     enum threshold_type type;
@@ -28,18 +29,8 @@ static const char *const threshold_type_table[_THRESHOLD_TYPE_MAX] = {
     [THRESHOLD_N_SIGMA] = "n_sigma",
 };
 
-const char *threshold_type_to_string(enum threshold_type t)
-{
-    return (unsigned) t < _THRESHOLD_TYPE_MAX ? threshold_type_table[t] : NULL;
-}
-
-enum threshold_type threshold_type_from_string(const char *s)
-{
-    for (size_t i = 0; s && i < _THRESHOLD_TYPE_MAX; i++)
-        if (streq(s, threshold_type_table[i]))
-            return (enum threshold_type) i;
-    return _THRESHOLD_TYPE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(threshold_type, enum threshold_type, threshold_type_table,
+                           _THRESHOLD_TYPE_MAX)
 
 int threshold_new(enum threshold_type type, double parameter, size_t train_size, size_t update_size,
                   struct threshold **ret)

@@ -25,7 +25,7 @@ enum threshold_type {
     _THRESHOLD_TYPE_INVALID = -EINVAL,
 };
 const char *threshold_type_to_string(enum threshold_type t); /* "absolute", "boxplot", "n_sigma" */
-enum threshold_type threshold_type_from_string(const char *s);
+int threshold_type_from_string(const char *s);               /* enum value or -EINVAL */
 
 /* Samples below this are ignored by the training queue. */
 #define THRESHOLD_MIN_SAMPLE 1e-6
