@@ -5,6 +5,8 @@
 
 #include "collector.h"
 #include "disk_discovery.h"
+#include "io_source_report.h"
+#include "io_source_set.h"
 #include "log.h"
 #include "strv.h"
 #include "time_util.h"
@@ -13,8 +15,8 @@
 
 struct disk_state {
     struct disk_info info;
-    struct io_stage_counters prev[_IO_STAGE_MAX][_IO_OP_MAX];
-    bool valid[_IO_STAGE_MAX][_IO_OP_MAX];
+    struct io_source_reading prev;
+    bool valid[_IO_STAGE_MAX][_IO_OP_MAX]; /* in the newest period */
     usec_t prev_time;
     struct io_sample *ring; /* max_save periods of CELLS samples; newest at `head` */
     unsigned head, n;
@@ -29,7 +31,7 @@ struct collector {
     unsigned period_time, max_save, lease;
     char **wanted; /* NULL: every disk */
 
-    struct io_source *source;
+    struct io_source_set *sources; /* NULL while idle */
     struct disk_discovery *discovery;
     sd_event_source *timer, *monitor;
     usec_t lease_until, next_tick;
@@ -61,11 +63,14 @@ static struct disk_state *find_state(const struct collector *c, const char *name
 
 static void state_baseline(struct collector *c, struct disk_state *s)
 {
-    if (io_source_read(c->source, &s->info, s->prev) < 0)
-        memset(s->prev, 0, sizeof(s->prev));
+    if (io_source_set_read(c->sources, &s->info, &s->prev) < 0) {
+        memset(&s->prev, 0, sizeof(s->prev));
+        for (int st = 0; st < _IO_STAGE_MAX; st++)
+            s->prev.from[st] = IO_SOURCE_NONE;
+    }
     for (int st = 0; st < _IO_STAGE_MAX; st++)
         for (int op = 0; op < _IO_OP_MAX; op++)
-            s->valid[st][op] = s->prev[st][op].valid;
+            s->valid[st][op] = s->prev.c[st][op].valid;
     s->prev_time = now_usec(CLOCK_MONOTONIC);
 }
 
@@ -76,10 +81,9 @@ static void collector_add_disk(struct collector *c, const struct disk_info *d)
 
     if (!collector_wants(c, d->name) || find_state(c, d->name))
         return;
-    r = io_source_add_disk(c->source, d);
+    r = io_source_set_add_disk(c->sources, d);
     if (r < 0) {
-        log_warning_errno(r, "collector: cannot follow disk %s with the %s source: %m", d->name,
-                          io_source_name(c->source));
+        log_warning_errno(r, "collector: no io source can follow disk %s: %m", d->name);
         return;
     }
     n = realloc(c->disks, (c->n_disks + 1) * sizeof(*n));
@@ -93,7 +97,7 @@ static void collector_add_disk(struct collector *c, const struct disk_info *d)
     if (!s->ring || !s->dumps) {
         free(s->ring);
         free(s->dumps);
-        io_source_remove_disk(c->source, d->devnum);
+        io_source_set_remove_disk(c->sources, d->devnum);
         return;
     }
     c->n_disks++;
@@ -107,7 +111,7 @@ static void collector_remove_disk(struct collector *c, const char *name)
     struct disk_state *s = find_state(c, name);
     if (!s)
         return;
-    io_source_remove_disk(c->source, s->info.devnum);
+    io_source_set_remove_disk(c->sources, s->info.devnum);
     free(s->ring);
     free(s->dumps);
     size_t i = (size_t) (s - c->disks);
@@ -159,17 +163,20 @@ static struct io_sample *ring_slot(const struct collector *c, const struct disk_
 
 static void disk_sample(struct collector *c, struct disk_state *s, usec_t now)
 {
-    struct io_stage_counters cur[_IO_STAGE_MAX][_IO_OP_MAX];
+    struct io_source_reading cur;
     double dt = (double) (now - s->prev_time) / 1e6;
     bool any_dump = false;
 
-    if (io_source_read(c->source, &s->info, cur) < 0 || dt <= 0)
+    if (io_source_set_read(c->sources, &s->info, &cur) < 0 || dt <= 0)
         return;
     s->head = (s->head + 1) % c->max_save;
     struct io_sample *slot = ring_slot(c, s, 0);
-    for (int st = 0; st < _IO_STAGE_MAX; st++)
+    for (int st = 0; st < _IO_STAGE_MAX; st++) {
+        /* a stage whose source changed between the two reads has no figures this period */
+        bool same = cur.from[st] != IO_SOURCE_NONE && cur.from[st] == s->prev.from[st];
+
         for (int op = 0; op < _IO_OP_MAX; op++) {
-            const struct io_stage_counters *p = &s->prev[st][op], *q = &cur[st][op];
+            const struct io_stage_counters *p = &s->prev.c[st][op], *q = &cur.c[st][op];
             struct io_sample *x = &slot[st * _IO_OP_MAX + op];
             /* Counters only grow; a smaller one means the source started over. */
             uint64_t fin = q->finished >= p->finished ? q->finished - p->finished : 0;
@@ -178,30 +185,32 @@ static void disk_sample(struct collector *c, struct disk_state *s, usec_t now)
             x->iops = (double) fin / dt;
             x->io_length = (double) lat / 1e9 / dt;
             x->iodump = q->dump;
-            s->valid[st][op] = q->valid;
+            s->valid[st][op] = q->valid && same;
             any_dump |= q->dump > 0;
         }
-    memcpy(s->prev, cur, sizeof(cur));
+    }
+    s->prev = cur;
     s->prev_time = now;
     if (s->n < c->max_save)
         s->n++;
-    s->n_dumps =
-        any_dump ? io_source_read_dumps(c->source, &s->info, s->dumps, COLLECTOR_DUMPS_MAX) : 0;
+    s->n_dumps = any_dump ? io_source_set_read_dumps(c->sources, &s->info, &cur, s->dumps,
+                                                     COLLECTOR_DUMPS_MAX)
+                          : 0;
     if (s->n_dumps < 0)
         s->n_dumps = 0;
 }
 
 static void collector_stop(struct collector *c)
 {
-    if (!c->source)
+    if (!c->sources)
         return;
-    log_info("collector: nobody asked for io data for %u s, stopping (%s source closed)", c->lease,
-             io_source_name(c->source));
+    log_info("collector: nobody asked for io data for %u s, stopping (io sources closed)",
+             c->lease);
     while (c->n_disks > 0)
         collector_remove_disk(c, c->disks[c->n_disks - 1].info.name);
     free(c->disks);
     c->disks = NULL;
-    c->source = io_source_close(c->source);
+    c->sources = io_source_set_free(c->sources);
     c->monitor = sd_event_source_disable_unref(c->monitor);
     c->discovery = disk_discovery_free(c->discovery);
     sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -228,21 +237,38 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
     return 0;
 }
 
+/* One line per disk saying where each stage comes from, for the log. */
+static void collector_log_stages(struct collector *c)
+{
+    for (size_t i = 0; i < c->n_disks; i++) {
+        const struct disk_state *s = &c->disks[i];
+        char on[512] = "", off[256] = "";
+        size_t lon = 0, loff = 0;
+
+        for (int st = 0; st < _IO_STAGE_MAX; st++) {
+            int from = s->prev.from[st];
+            const char *name = io_stage_to_string(st);
+
+            if (from != IO_SOURCE_NONE && lon < sizeof(on))
+                lon += (size_t) snprintf(on + lon, sizeof(on) - lon, " %s=%s", name,
+                                         io_source_kind_to_string(from));
+            else if (from == IO_SOURCE_NONE && loff < sizeof(off))
+                loff += (size_t) snprintf(off + loff, sizeof(off) - loff, " %s", name);
+        }
+        log_info("collector: %s stages:%s%s%s", s->info.name, on, *off ? "; not measured:" : "",
+                 off);
+    }
+}
+
 static int collector_start(struct collector *c)
 {
     _cleanup_free_ struct disk_info *list = NULL;
     size_t n = 0;
     int r;
 
-    if (!c->source_kind || streq(c->source_kind, "auto"))
-        r = io_source_open_best(&c->src_params, &c->source);
-    else {
-        int k = io_source_kind_from_string(c->source_kind);
-        r = k < 0 ? -EINVAL : io_source_open((enum io_source_kind) k, &c->src_params, &c->source);
-    }
+    r = io_source_set_open(c->source_kind, &c->src_params, &c->sources);
     if (r < 0)
-        return log_error_errno(r, "collector: cannot open the %s io source: %m",
-                               c->source_kind ? c->source_kind : "auto");
+        return log_error_errno(r, "collector: cannot open the io sources '%s': %m", c->source_kind);
     r = disk_discovery_new(&c->discovery);
     if (r >= 0) {
         int fd = disk_discovery_monitor_fd(c->discovery);
@@ -252,7 +278,7 @@ static int collector_start(struct collector *c)
     }
     if (r < 0) {
         log_error_errno(r, "collector: cannot list the disks: %m");
-        c->source = io_source_close(c->source);
+        c->sources = io_source_set_free(c->sources);
         c->discovery = disk_discovery_free(c->discovery);
         c->monitor = sd_event_source_disable_unref(c->monitor);
         return r;
@@ -265,15 +291,16 @@ static int collector_start(struct collector *c)
     c->next_tick = now_usec(CLOCK_MONOTONIC) + (usec_t) c->period_time * USEC_PER_SEC;
     sd_event_source_set_time(c->timer, c->next_tick);
     sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-    log_info("collector: sampling %zu disk(s) every %u s with the %s source", c->n_disks,
-             c->period_time, io_source_name(c->source));
+    log_info("collector: sampling %zu disk(s) every %u s (io sources: %s)", c->n_disks,
+             c->period_time, c->source_kind);
+    collector_log_stages(c);
     return 0;
 }
 
 int collector_touch(struct collector *c)
 {
     c->lease_until = now_usec(CLOCK_MONOTONIC) + (usec_t) c->lease * USEC_PER_SEC;
-    return c->source ? 0 : collector_start(c);
+    return c->sources ? 0 : collector_start(c);
 }
 
 /* ---- queries ------------------------------------------------------------------------------------
@@ -281,12 +308,39 @@ int collector_touch(struct collector *c)
 
 bool collector_active(const struct collector *c)
 {
-    return c->source != NULL;
+    return c->sources != NULL;
 }
 
-const char *collector_source_name(const struct collector *c)
+const char *collector_source_spec(const struct collector *c)
 {
-    return c->source ? io_source_name(c->source) : NULL;
+    return c->source_kind;
+}
+
+struct io_source_set *collector_sources(const struct collector *c)
+{
+    return c->sources;
+}
+
+json_object *collector_sources_report(const struct collector *c)
+{
+    _cleanup_free_ struct disk_info *d = NULL;
+
+    if (!c->sources)
+        return NULL;
+    d = calloc(c->n_disks ? c->n_disks : 1, sizeof(*d));
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < c->n_disks; i++)
+        d[i] = c->disks[i].info;
+    return io_source_report(c->sources, d, c->n_disks);
+}
+
+int collector_stage_source(const struct collector *c, const char *disk, enum io_stage stage)
+{
+    struct disk_state *s = find_state(c, disk);
+    if (!s || (unsigned) stage >= _IO_STAGE_MAX)
+        return IO_SOURCE_NONE;
+    return s->prev.from[stage];
 }
 
 uint64_t collector_ticks(const struct collector *c)
@@ -381,7 +435,14 @@ int collector_new(const struct collector_params *p, struct collector **ret)
     c->period_time = p->period_time ? p->period_time : 1;
     c->max_save = CLAMP(p->max_save ? p->max_save : 10, 1, COLLECTOR_MAX_SAVE_MAX);
     c->lease = p->lease ? p->lease : 60;
-    c->source_kind = strdup(p->source ? p->source : "auto");
+    c->source_kind = strdup(p->source ? p->source : IO_SOURCE_SPEC_AUTO);
+    if (c->source_kind) {
+        enum io_source_kind order[_IO_SOURCE_KIND_MAX];
+        if (io_source_spec_parse(c->source_kind, order) < 0) {
+            collector_free(c);
+            return -EINVAL;
+        }
+    }
     c->wanted = p->disks ? strv_copy(p->disks) : NULL;
     if (!c->source_kind || (p->disks && !c->wanted)) {
         collector_free(c);
@@ -404,7 +465,7 @@ struct collector *collector_free(struct collector *c)
     while (c->n_disks > 0)
         collector_remove_disk(c, c->disks[c->n_disks - 1].info.name);
     free(c->disks);
-    io_source_close(c->source);
+    io_source_set_free(c->sources);
     sd_event_source_disable_unref(c->monitor);
     disk_discovery_free(c->discovery);
     sd_event_source_disable_unref(c->timer);

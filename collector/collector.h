@@ -10,10 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
 #include <systemd/sd-event.h>
 
 #include "disk.h"
 #include "io_source.h"
+#include "io_source_set.h"
 #include "io_stage.h"
 
 #define COLLECTOR_MAX_SAVE_MAX 300
@@ -31,7 +33,7 @@ struct io_sample {
 struct collector_params {
     sd_event *event;
     struct io_source_params src;
-    const char *source;   /* "auto" or an io_source_kind name */
+    const char *source;   /* "auto" or io source kinds in order (io_source_set.h) */
     unsigned period_time; /* seconds between samples */
     unsigned max_save;    /* periods kept */
     char **disks;         /* NULL: every disk; else these names */
@@ -47,8 +49,15 @@ struct collector *collector_free(struct collector *c);
  * the lease. -errno when no source can be opened. */
 int collector_touch(struct collector *c);
 bool collector_active(const struct collector *c);
-/* The source in use ("bpf", ...), or NULL while idle. */
-const char *collector_source_name(const struct collector *c);
+/* The source setting ("auto", "bpf,diskstats", ...). */
+const char *collector_source_spec(const struct collector *c);
+/* The open io sources, or NULL while idle. */
+struct io_source_set *collector_sources(const struct collector *c);
+/* What the io sources measure per disk and stage, and why (io_source_report.h); NULL while idle
+ * or out of memory. */
+json_object *collector_sources_report(const struct collector *c);
+/* The io source kind the stage of the disk came from in the newest sample, or IO_SOURCE_NONE. */
+int collector_stage_source(const struct collector *c, const char *disk, enum io_stage stage);
 unsigned collector_period_time(const struct collector *c);
 /* Periods sampled so far: a client that sees the same value twice got the same sample. */
 uint64_t collector_ticks(const struct collector *c);

@@ -77,8 +77,23 @@ static struct io_source_disk *disk_find(struct io_source *s, dev_t devnum, size_
     return NULL;
 }
 
+int io_source_unavailable(struct io_source *s, int err, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n;
+
+    va_start(ap, fmt);
+    vsnprintf(s->why, sizeof(s->why), fmt, ap);
+    va_end(ap);
+    n = strlen(s->why);
+    if (err != 0 && n < sizeof(s->why))
+        snprintf(s->why + n, sizeof(s->why) - n, ": %s", strerror(abs(err)));
+    log_info("io source %s not available: %s", io_source_kind_to_string(s->ops->kind), s->why);
+    return -EOPNOTSUPP;
+}
+
 int io_source_open(enum io_source_kind kind, const struct io_source_params *p,
-                   struct io_source **ret)
+                   struct io_source **ret, char *why, size_t why_size)
 {
     const struct io_source_ops *ops;
     struct io_source *s;
@@ -86,7 +101,10 @@ int io_source_open(enum io_source_kind kind, const struct io_source_params *p,
 
     assert_return((unsigned) kind < _IO_SOURCE_KIND_MAX, -EINVAL);
     assert_return(ret, -EINVAL);
+    assert_return(!why || why_size > 0, -EINVAL);
 
+    if (why)
+        why[0] = 0;
     ops = io_source_ops_table[kind];
     s = calloc(1, ops->size);
     if (!s)
@@ -111,33 +129,13 @@ int io_source_open(enum io_source_kind kind, const struct io_source_params *p,
     return 0;
 
 fail:
+    if (why)
+        snprintf(why, why_size, "%s", *s->why ? s->why : strerror(-r));
     free(s->sysfs_root);
     free(s->procfs_root);
     free(s->debugfs_root);
     free(s);
     return r;
-}
-
-int io_source_open_best(const struct io_source_params *p, struct io_source **ret)
-{
-    static const enum io_source_kind order[] = {IO_SOURCE_HIERARCHY, IO_SOURCE_BPF,
-                                                IO_SOURCE_DISKSTATS};
-    int r = -EOPNOTSUPP;
-
-    assert_return(ret, -EINVAL);
-
-    for (size_t i = 0; i < ELEMENTSOF(order); i++) {
-        r = io_source_open(order[i], p, ret);
-        if (r >= 0) {
-            log_info("io statistics from the %s source", io_source_kind_to_string(order[i]));
-            return r;
-        }
-        if (i + 1 < ELEMENTSOF(order))
-            log_info_errno(r, "io source %s not used: %m; trying %s",
-                           io_source_kind_to_string(order[i]),
-                           io_source_kind_to_string(order[i + 1]));
-    }
-    return log_error_errno(r, "no io source available: %m");
 }
 
 struct io_source *io_source_close(struct io_source *s)
@@ -244,4 +242,28 @@ int io_source_read_dumps(struct io_source *s, const struct disk_info *d,
     if (max == 0 || !s->ops->read_dumps)
         return 0;
     return s->ops->read_dumps(s, sd, out, max);
+}
+
+bool io_source_stage_status(struct io_source *s, const struct disk_info *d, enum io_stage st,
+                            char *why, size_t size)
+{
+    struct io_source_disk *sd;
+
+    assert_return(s && d && why && size > 0, false);
+    assert_return((unsigned) st < _IO_STAGE_MAX, false);
+
+    why[0] = 0;
+    sd = disk_find(s, d->devnum, NULL);
+    if (!sd) {
+        snprintf(why, size, "does not follow %s", d->name);
+        return false;
+    }
+    return s->ops->stage_status(s, sd, st, why, size);
+}
+
+size_t io_source_parts(struct io_source *s, struct io_source_part *out, size_t max)
+{
+    if (!s || !s->ops->parts || max == 0)
+        return 0;
+    return s->ops->parts(s, out, max);
 }

@@ -42,11 +42,12 @@ struct io_source_params {
 /* Detail strings of io_source_read_dumps(): "task,pid,stage,ptr,ms". */
 #define IO_DUMP_DETAIL_MAX 128
 
-/* -EOPNOTSUPP when this kind is not available on this system (the log says why). */
+#define IO_SOURCE_WHY_MAX 400 /* one line saying why something is not measured */
+
+/* -EOPNOTSUPP when this kind is not available on this system; why (when not NULL) then says
+ * why, and the log too. */
 int io_source_open(enum io_source_kind kind, const struct io_source_params *p,
-                   struct io_source **ret);
-/* hierarchy > bpf > diskstats; logs why each better one was not used. */
-int io_source_open_best(const struct io_source_params *p, struct io_source **ret);
+                   struct io_source **ret, char *why, size_t why_size);
 struct io_source *io_source_close(struct io_source *s);
 const char *io_source_name(const struct io_source *s);
 enum io_source_kind io_source_kind(const struct io_source *s);
@@ -64,6 +65,22 @@ int io_source_read(struct io_source *s, const struct disk_info *d,
  * the disk's threshold. Returns how many were written; may return 0. */
 int io_source_read_dumps(struct io_source *s, const struct disk_info *d,
                          char (*out)[IO_DUMP_DETAIL_MAX], size_t max);
+
+/* Whether the source measures the stage of a followed disk now; when not, why (one line).
+ * false with "not followed" for a disk the source does not follow. */
+bool io_source_stage_status(struct io_source *s, const struct disk_info *d, enum io_stage st,
+                            char *why, size_t size);
+
+/* A part of a source (a BPF program) and its state, for operators. */
+struct io_source_part {
+    char name[32];  /* "bio_split" */
+    char what[64];  /* "tp_btf/block_split" */
+    char state[16]; /* "on", "refused", ... */
+    char reason[IO_SOURCE_WHY_MAX];
+    bool on;
+};
+/* Fills up to max parts; returns how many. Sources without parts return 0. */
+size_t io_source_parts(struct io_source *s, struct io_source_part *out, size_t max);
 
 DEFINE_POINTER_CLEANUP(struct io_source, io_source_close)
 #define _cleanup_io_source_ _cleanup_(io_source_closep)

@@ -1,5 +1,5 @@
-/* io_source_bpf.c: the eBPF io source: loads bpf/io_stages.bpf.c (libbpf CO-RE, BTF), follows
- * disks by giving each a slot in its maps, and reads them.
+/* io_source_bpf.c: the eBPF io source: loads bpf/io_stages.bpf.c (libbpf CO-RE, BTF) through
+ * io_bpf_load.c, follows disks by giving each a slot in its maps, and reads them.
  *
  * Counters: a per-CPU array element per slot holds (finished, latency_ns) for every stage and
  * op; a read sums the CPUs. The dump gauge comes from scanning the in-flight tables (bios and
@@ -9,10 +9,10 @@
  * scan. The wbt, iocost and gettag waits are recognised by kernel text ranges taken from kallsyms
  * before loading.
  *
- * Loading degrades in steps: all programs; without fentry/fexit (refused by some kernels);
- * only the required tracepoints. A stage whose programs are not loaded or attached is reported
- * as not valid; bio, hctx, requeue and rq_driver are required. The scheduler stages are valid
- * only while that scheduler is the disk's.
+ * Each program loads or is refused on its own (io_bpf_load.h); a stage is measured on a disk when
+ * every program it needs is on (stage_needs below), so a refused program costs only its stages,
+ * which then come from another source. The scheduler stages are measured only while that
+ * scheduler is the disk's; a bio-based disk (no blk-mq) has only the bio and throtl stages.
  *
  * Built without libbpf/clang/bpftool/BTF, open() says so and returns -EOPNOTSUPP. */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "io_bpf_load.h"
 #include "io_source_internal.h"
 #include "log.h"
 #include "macro.h"
@@ -63,34 +64,27 @@ _Static_assert(IO_BPF_OP_READ == IO_OP_READ && IO_BPF_OP_WRITE == IO_OP_WRITE &&
 #define STAGE(s)    (1U << (s))
 #define WAIT_STAGES (STAGE(IO_STAGE_WBT) | STAGE(IO_STAGE_IOCOST) | STAGE(IO_STAGE_GETTAG))
 
-/* How much a program is needed: loading drops levels from the top until the object loads. */
-enum prog_level {
-    PROG_REQUIRED,
-    PROG_OPTIONAL,        /* tracepoints a kernel may lack */
-    PROG_OPTIONAL_FTRACE, /* fentry/fexit, which some kernels refuse */
-};
+#define PROG(x) (1U << IO_BPF_PROG_##x)
 
-/* One program of the skeleton and the stages that need it. */
-struct bpf_prog_desc {
-    const char *prog;
-    int level;
-    unsigned stages; /* STAGE() mask */
-};
-
-static const struct bpf_prog_desc prog_table[] = {
-    {"bio_queue", PROG_REQUIRED, STAGE(IO_STAGE_BIO) | WAIT_STAGES},
-    {"bio_complete", PROG_REQUIRED, STAGE(IO_STAGE_BIO)},
-    {"rq_complete", PROG_REQUIRED, STAGE(IO_STAGE_BIO) | STAGE(IO_STAGE_RQ_DRIVER)},
-    {"rq_insert", PROG_REQUIRED, 0},
-    {"rq_issue", PROG_REQUIRED, 0},
-    {"rq_requeue", PROG_REQUIRED, STAGE(IO_STAGE_REQUEUE)},
-    {"rq_merge", PROG_REQUIRED, 0},
-    {"bio_split", PROG_OPTIONAL, STAGE(IO_STAGE_BIO)},
-    {"task_switch", PROG_OPTIONAL, WAIT_STAGES},
-    {"bio_backmerge", PROG_OPTIONAL, WAIT_STAGES},
-    {"bio_frontmerge", PROG_OPTIONAL, WAIT_STAGES},
-    {"rq_made", PROG_OPTIONAL, STAGE(IO_STAGE_PLUG) | WAIT_STAGES}, /* the waits end there */
-    {"throtl_queued", PROG_OPTIONAL_FTRACE, STAGE(IO_STAGE_THROTL)},
+/* The programs a stage needs on a blk-mq disk and on a bio-based one (0: the stage does not exist
+ * there). Programs that only make a stage more exact (bio_split, rq_merge) are not listed: the
+ * stage is measured without them, a little less completely. */
+static const struct stage_need {
+    uint32_t mq, bio_based;
+} stage_needs[_IO_STAGE_MAX] = {
+    [IO_STAGE_BIO] = {PROG(BIO_QUEUE) | PROG(RQ_COMPLETE), PROG(BIO_QUEUE) | PROG(BIO_COMPLETE)},
+    [IO_STAGE_THROTL] = {PROG(THROTL_QUEUED) | PROG(BIO_QUEUE),
+                         PROG(THROTL_QUEUED) | PROG(BIO_QUEUE)},
+    [IO_STAGE_WBT] = {IO_BPF_SUBMITTER_PROGS, 0},
+    [IO_STAGE_IOCOST] = {IO_BPF_SUBMITTER_PROGS, 0},
+    [IO_STAGE_GETTAG] = {IO_BPF_SUBMITTER_PROGS, 0},
+    [IO_STAGE_PLUG] = {PROG(RQ_MADE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_DEADLINE] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_BFQ] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_KYBER] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_HCTX] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_REQUEUE] = {PROG(RQ_REQUEUE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
+    [IO_STAGE_RQ_DRIVER] = {PROG(RQ_ISSUE) | PROG(RQ_COMPLETE), 0},
 };
 
 /* The kernel functions a submitter sleeps in for each wait (IO_BPF_WAIT_*). */
@@ -113,6 +107,7 @@ struct dump_counts {
 struct bpf_disk {
     uint32_t slot;
     uint32_t kdev;
+    bool mq; /* request-based (blk-mq) */
 };
 
 /* An in-flight table of the programs ("requests" or "bios"), mapped into our memory. Entries
@@ -124,10 +119,10 @@ struct bpf_table {
 
 struct bpf_source {
     struct io_source base;
-    struct io_stages_bpf *skel;
-    struct bpf_link *links[ELEMENTSOF(prog_table)];
+    struct io_bpf_programs progs;
+    struct io_stages_bpf *skel; /* progs.skel */
     struct bpf_table requests, bios;
-    bool stage_ok[_IO_STAGE_MAX];
+    uint64_t wait_start[IO_BPF_NR_WAITS]; /* 0: the wait function was not found */
     int ncpus;
     size_t counters_size;                /* one per-CPU value as the kernel copies it */
     struct io_bpf_disk_counters *percpu; /* ncpus values, scratch for reads */
@@ -146,23 +141,6 @@ static uint64_t now_ns(void)
     /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
-static int _printf_(2, 0) libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-    char buf[1024];
-    size_t n;
-
-    /* libbpf explains failures (also the expected ones while loading degrades) in many lines;
-     * they matter only when debugging */
-    if (log_get_max_level() < LOG_DEBUG)
-        return 0;
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    n = strlen(buf);
-    while (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = 0;
-    log_debug("libbpf: %s", buf);
-    return 0;
 }
 
 static uint32_t kernel_devnum(dev_t d)
@@ -221,13 +199,9 @@ static void table_for_each(const struct bpf_table *t,
 
 static void bpf_source_unload(struct bpf_source *bs)
 {
-    for (size_t i = 0; i < ELEMENTSOF(bs->links); i++) {
-        bpf_link__destroy(bs->links[i]);
-        bs->links[i] = NULL;
-    }
     table_unmap(&bs->requests);
     table_unmap(&bs->bios);
-    io_stages_bpf__destroy(bs->skel);
+    io_bpf_programs_unload(&bs->progs);
     bs->skel = NULL;
 }
 
@@ -235,11 +209,6 @@ static void bpf_source_unload(struct bpf_source *bs)
 static void followed_changed(struct bpf_source *bs)
 {
     __atomic_fetch_add(&bs->skel->bss->io_bpf_followed_gen, 1, __ATOMIC_SEQ_CST);
-}
-
-static struct bpf_program *prog_by_name(struct io_stages_bpf *skel, const char *name)
-{
-    return bpf_object__find_program_by_name(skel->obj, name);
 }
 
 /* Finds the text ranges of the wait functions in kallsyms (vmlinux symbols are listed in
@@ -287,105 +256,53 @@ static void find_wait_functions(struct io_source *s, uint64_t start[], uint64_t 
         }
 }
 
-/* Opens and loads the object with the programs up to max_level. */
-static int bpf_source_load(struct bpf_source *bs, int max_level, const uint64_t wait_start[],
-                           const uint64_t wait_end[])
+/* The test hook: programs to be refused for real (io_stages.bpf.c, test_refuse), named in
+ * $SENTRY_TEST_BPF_REFUSE. */
+static uint32_t refuse_mask_from_env(void)
 {
-    int r;
+    const char *v = secure_getenv("SENTRY_TEST_BPF_REFUSE");
+    uint32_t mask = 0;
 
-    bs->skel = io_stages_bpf__open();
-    if (!bs->skel)
-        return log_info_errno(errno, "cannot open the io-stage BPF object: %m");
-
-    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++) {
-        struct bpf_program *p = prog_by_name(bs->skel, prog_table[i].prog);
-
-        if (!p)
-            return log_error_errno(-ENOENT, "BPF program %s missing from the object",
-                                   prog_table[i].prog);
-        r = bpf_program__set_autoload(p, prog_table[i].level <= max_level);
-        if (r < 0)
-            return r;
+    if (isempty(v))
+        return 0;
+    if (io_bpf_prog_mask_parse(v, &mask) < 0) {
+        log_warning("SENTRY_TEST_BPF_REFUSE=%s names an unknown BPF program; ignored", v);
+        return 0;
     }
-    for (int w = 0; w < IO_BPF_NR_WAITS; w++) {
-        bs->skel->rodata->wait_fn_start[w] = wait_start[w];
-        bs->skel->rodata->wait_fn_end[w] = wait_end[w];
-    }
-    bs->skel->rodata->throtl_loaded = max_level >= PROG_OPTIONAL_FTRACE;
-    bs->skel->rodata->rq_made_loaded = max_level >= PROG_OPTIONAL;
-
-    r = io_stages_bpf__load(bs->skel);
-    if (r < 0)
-        return log_debug_errno(r, "cannot load the io-stage BPF programs: %m");
-    r = table_map(&bs->requests, bs->skel->maps.requests);
-    if (r >= 0)
-        r = table_map(&bs->bios, bs->skel->maps.bios);
-    return r;
-}
-
-/* Attaches every program up to max_level. */
-static int bpf_source_attach(struct bpf_source *bs, int max_level)
-{
-    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++) {
-        if (prog_table[i].level > max_level)
-            continue;
-        bs->links[i] = bpf_program__attach(prog_by_name(bs->skel, prog_table[i].prog));
-        if (!bs->links[i])
-            return log_debug_errno(errno, "cannot attach BPF program %s: %m", prog_table[i].prog);
-    }
-    return 0;
+    log_notice("SENTRY_TEST_BPF_REFUSE=%s: these BPF programs are made to be refused", v);
+    return mask;
 }
 
 static int bpf_source_open(struct io_source *s)
 {
     struct bpf_source *bs = (struct bpf_source *) s;
-    uint64_t wait_start[IO_BPF_NR_WAITS], wait_end[IO_BPF_NR_WAITS];
-    int level;
+    struct io_bpf_load_params lp = {.refuse = refuse_mask_from_env()};
     char path[4096];
     int r;
 
     r = path_printf(path, sizeof(path), "%s/kernel/btf/vmlinux", s->sysfs_root);
     if (r < 0)
         return r;
-    if (access(path, R_OK) < 0) {
-        log_info_errno(errno, "no kernel BTF (%s): %m", path);
-        return -EOPNOTSUPP;
-    }
-    libbpf_set_print(libbpf_log);
-    find_wait_functions(s, wait_start, wait_end);
+    if (access(path, R_OK) < 0)
+        return io_source_unavailable(s, errno, "no kernel BTF (%s)", path);
+    lp.btf_path = path;
+    find_wait_functions(s, lp.wait_start, lp.wait_end);
+    memcpy(bs->wait_start, lp.wait_start, sizeof(bs->wait_start));
 
-    /* What the programs were told at load time (which others are there) must hold, so a
-     * program that does not attach means going down a level, except for required ones. */
-    for (level = PROG_OPTIONAL_FTRACE;; level--) {
-        r = bpf_source_load(bs, level, wait_start, wait_end);
-        if (r >= 0)
-            r = bpf_source_attach(bs, level);
-        if (r >= 0)
-            break;
-        bpf_source_unload(bs);
-        if (level == PROG_REQUIRED) {
-            log_info_errno(r, "cannot load the io-stage BPF programs: %m");
-            goto fail;
-        }
-        log_info_errno(r, "io-stage BPF programs did not load (%m); trying without the %s",
-                       level == PROG_OPTIONAL_FTRACE ? "fentry/fexit ones" : "optional ones");
+    r = io_bpf_programs_load(&bs->progs, &lp);
+    if (r < 0) {
+        if (r == -ENOMEM)
+            return r;
+        return io_source_unavailable(s, 0, "no io-stage BPF program could be loaded (%s: %s)",
+                                     io_bpf_prog_name(IO_BPF_PROG_BIO_QUEUE),
+                                     bs->progs.status[IO_BPF_PROG_BIO_QUEUE].reason);
     }
-
-    /* every stage is measured unless a program it needs is missing */
-    for (size_t i = 0; i < _IO_STAGE_MAX; i++)
-        bs->stage_ok[i] = true;
-    for (int w = 0; w < IO_BPF_NR_WAITS; w++)
-        if (!wait_start[w])
-            bs->stage_ok[wait_stage[w]] = false;
-    for (size_t i = 0; i < ELEMENTSOF(prog_table); i++)
-        if (prog_table[i].level > level)
-            for (size_t st = 0; st < _IO_STAGE_MAX; st++)
-                if (prog_table[i].stages & STAGE(st))
-                    bs->stage_ok[st] = false;
-    for (size_t st = 0; st < _IO_STAGE_MAX; st++)
-        if (!bs->stage_ok[st])
-            log_info("stage %s is not measured by the BPF source on this kernel",
-                     io_stage_to_string(st));
+    bs->skel = bs->progs.skel;
+    r = table_map(&bs->requests, bs->skel->maps.requests);
+    if (r >= 0)
+        r = table_map(&bs->bios, bs->skel->maps.bios);
+    if (r < 0)
+        goto fail;
 
     bs->ncpus = libbpf_num_possible_cpus();
     if (bs->ncpus <= 0) {
@@ -409,7 +326,9 @@ fail:
     free(bs->dumps);
     bs->percpu = NULL;
     bs->dumps = NULL;
-    return r == -ENOMEM ? r : -EOPNOTSUPP;
+    if (r == -ENOMEM)
+        return r;
+    return io_source_unavailable(s, r, "cannot set up the io-stage BPF maps");
 }
 
 static void bpf_source_close(struct io_source *s)
@@ -533,6 +452,7 @@ static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
 {
     struct bpf_source *bs = (struct bpf_source *) s;
     _cleanup_free_ struct bpf_disk *bd = NULL;
+    char path[4096];
     uint32_t slot;
     int r;
 
@@ -547,6 +467,9 @@ static int bpf_source_add_disk(struct io_source *s, struct io_source_disk *d)
         return -ENOMEM;
     bd->slot = slot;
     bd->kdev = kernel_devnum(d->info.devnum);
+    /* blk-mq disks list their hardware queues in sysfs */
+    if (path_printf(path, sizeof(path), "%s/block/%s/mq", s->sysfs_root, d->info.name) >= 0)
+        bd->mq = access(path, F_OK) >= 0;
 
     /* counters from zero, then let the programs see the disk */
     memset(bs->percpu, 0, (size_t) bs->ncpus * bs->counters_size);
@@ -655,6 +578,64 @@ static int disk_scheduler_stage(struct io_source *s, const char *disk)
     return -1;
 }
 
+/* Whether the stage of the disk is measured now (sched: disk_scheduler_stage()); why not
+ * otherwise. */
+static bool bpf_stage_measured(struct bpf_source *bs, struct io_source_disk *d, enum io_stage st,
+                               int sched, char *why, size_t size)
+{
+    struct bpf_disk *bd = d->data;
+    uint32_t need = bd->mq ? stage_needs[st].mq : stage_needs[st].bio_based;
+    uint32_t off = need & ~bs->progs.on;
+
+    if (!need) {
+        snprintf(why, size, "%s is bio-based: it has no request stages", d->info.name);
+        return false;
+    }
+    if (off) {
+        unsigned p = (unsigned) __builtin_ctz(off);
+
+        snprintf(why, size, "needs BPF program %s (%s), %s: %s", io_bpf_prog_name(p),
+                 io_bpf_prog_event(p), io_bpf_prog_state_to_string(bs->progs.status[p].state),
+                 bs->progs.status[p].reason);
+        return false;
+    }
+    for (int w = 0; w < IO_BPF_NR_WAITS; w++)
+        if (wait_stage[w] == st && !bs->wait_start[w]) {
+            snprintf(why, size, "the kernel function %s is not in kallsyms", wait_functions[w]);
+            return false;
+        }
+    if ((st == IO_STAGE_DEADLINE || st == IO_STAGE_BFQ || st == IO_STAGE_KYBER) &&
+        sched != (int) st) {
+        snprintf(why, size, "%s does not use the %s scheduler now", d->info.name,
+                 st == IO_STAGE_DEADLINE ? "mq-deadline" : io_stage_to_string(st));
+        return false;
+    }
+    return true;
+}
+
+static bool bpf_source_stage_status(struct io_source *s, struct io_source_disk *d, enum io_stage st,
+                                    char *why, size_t size)
+{
+    return bpf_stage_measured((struct bpf_source *) s, d, st, disk_scheduler_stage(s, d->info.name),
+                              why, size);
+}
+
+static size_t bpf_source_parts(struct io_source *s, struct io_source_part *out, size_t max)
+{
+    struct bpf_source *bs = (struct bpf_source *) s;
+    size_t n = 0;
+
+    for (unsigned i = 0; i < IO_BPF_NR_PROGS && n < max; i++, n++) {
+        out[n] = (struct io_source_part){.on = bs->progs.status[i].state == IO_BPF_PROG_ON};
+        snprintf(out[n].name, sizeof(out[n].name), "%s", io_bpf_prog_name(i));
+        snprintf(out[n].what, sizeof(out[n].what), "%s", io_bpf_prog_event(i));
+        snprintf(out[n].state, sizeof(out[n].state), "%s",
+                 io_bpf_prog_state_to_string(bs->progs.status[i].state));
+        snprintf(out[n].reason, sizeof(out[n].reason), "%s", bs->progs.status[i].reason);
+    }
+    return n;
+}
+
 static void bpf_source_check_dropped(struct bpf_source *bs)
 {
     uint64_t dropped = __atomic_load_n(&bs->skel->bss->io_bpf_dropped, __ATOMIC_RELAXED);
@@ -687,10 +668,9 @@ static int bpf_source_read(struct io_source *s, struct io_source_disk *d,
     sched = disk_scheduler_stage(s, d->info.name);
 
     for (int st = 0; st < _IO_STAGE_MAX; st++) {
-        bool valid = bs->stage_ok[st];
+        char why[IO_BPF_REASON_MAX];
+        bool valid = bpf_stage_measured(bs, d, st, sched, why, sizeof(why));
 
-        if (st == IO_STAGE_DEADLINE || st == IO_STAGE_BFQ || st == IO_STAGE_KYBER)
-            valid = valid && sched == st;
         for (int op = 0; op < _IO_OP_MAX; op++) {
             struct io_stage_counters *c = &out[st][op];
 
@@ -825,9 +805,21 @@ struct bpf_source {
 
 static int bpf_source_open(struct io_source *s)
 {
-    log_info("built without the eBPF io collector (libbpf, clang, bpftool or kernel BTF were "
-             "missing at build time)");
-    return -EOPNOTSUPP;
+    return io_source_unavailable(s, 0,
+                                 "built without the eBPF io collector (libbpf, clang, bpftool or "
+                                 "kernel BTF were missing at build time)");
+}
+
+static bool bpf_source_stage_status(struct io_source *s, struct io_source_disk *d, enum io_stage st,
+                                    char *why, size_t size)
+{
+    snprintf(why, size, "built without the eBPF io collector");
+    return false;
+}
+
+static size_t bpf_source_parts(struct io_source *s, struct io_source_part *out, size_t max)
+{
+    return 0;
 }
 
 static void bpf_source_close(struct io_source *s)
@@ -866,4 +858,6 @@ const struct io_source_ops io_source_bpf_ops = {
     .remove_disk = bpf_source_remove_disk,
     .read = bpf_source_read,
     .read_dumps = bpf_source_read_dumps,
+    .stage_status = bpf_source_stage_status,
+    .parts = bpf_source_parts,
 };

@@ -59,11 +59,18 @@ static int diskstats_open(struct io_source *s)
     if (r < 0)
         return r;
     r = read_virtual_file(ds->path, DISKSTATS_FILE_MAX, &text, NULL);
-    if (r < 0) {
-        log_info_errno(r, "cannot read %s: %m", ds->path);
-        return -EOPNOTSUPP;
-    }
+    if (r < 0)
+        return io_source_unavailable(s, r, "cannot read %s", ds->path);
     return 0;
+}
+
+static bool diskstats_stage_status(struct io_source *s, struct io_source_disk *d, enum io_stage st,
+                                   char *why, size_t size)
+{
+    if (st == IO_STAGE_BIO)
+        return true;
+    snprintf(why, size, "diskstats sees the whole device only (stage bio)");
+    return false;
 }
 
 static void diskstats_disk_start(struct diskstats_disk *dd, const struct diskstats_entry *e)
@@ -152,4 +159,5 @@ const struct io_source_ops io_source_diskstats_ops = {
     .add_disk = diskstats_add_disk,
     .remove_disk = diskstats_remove_disk,
     .read = diskstats_read,
+    .stage_status = diskstats_stage_status,
 };

@@ -154,10 +154,8 @@ static int hierarchy_open(struct io_source *s)
     if (r < 0)
         return r;
     d = opendir(path);
-    if (!d) {
-        log_info_errno(errno, "cannot open %s (is debugfs mounted?): %m", path);
-        return -EOPNOTSUPP;
-    }
+    if (!d)
+        return io_source_unavailable(s, errno, "cannot open %s (is debugfs mounted?)", path);
     /* As the reference: usable when at least one disk has blk_io_hierarchy/stats. */
     while ((de = readdir(d))) {
         struct stat st;
@@ -169,10 +167,22 @@ static int hierarchy_open(struct io_source *s)
         if (stat(path, &st) >= 0 && S_ISREG(st.st_mode))
             return 0;
     }
-    log_info("no disk has blk_io_hierarchy statistics under %s/block "
-             "(kernel without CONFIG_BLK_IO_HIERARCHY_STATS)",
-             s->debugfs_root);
-    return -EOPNOTSUPP;
+    return io_source_unavailable(s, 0,
+                                 "no disk has blk_io_hierarchy statistics under %s/block "
+                                 "(kernel without CONFIG_BLK_IO_HIERARCHY_STATS)",
+                                 s->debugfs_root);
+}
+
+static bool hierarchy_stage_status(struct io_source *s, struct io_source_disk *d, enum io_stage st,
+                                   char *why, size_t size)
+{
+    struct hierarchy_disk *hd = d->data;
+
+    if (hd->present[st])
+        return true;
+    snprintf(why, size, "the blk_io_hierarchy statistics of %s have no stage %s", d->info.name,
+             io_stage_to_string(st));
+    return false;
 }
 
 static void hierarchy_set_threshold(struct io_source *s, struct io_source_disk *d, enum io_stage st)
@@ -341,4 +351,5 @@ const struct io_source_ops io_source_hierarchy_ops = {
     .remove_disk = hierarchy_remove_disk,
     .read = hierarchy_read,
     .read_dumps = hierarchy_read_dumps,
+    .stage_status = hierarchy_stage_status,
 };

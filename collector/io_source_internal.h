@@ -27,6 +27,11 @@ struct io_source_ops {
                 struct io_stage_counters out[_IO_STAGE_MAX][_IO_OP_MAX]);
     int (*read_dumps)(struct io_source *s, struct io_source_disk *d,
                       char (*out)[IO_DUMP_DETAIL_MAX], size_t max);
+    /* Whether the stage of the disk is measured now; otherwise why, one line into why. */
+    bool (*stage_status)(struct io_source *s, struct io_source_disk *d, enum io_stage st, char *why,
+                         size_t size);
+    /* The parts of the source and their states (optional). */
+    size_t (*parts)(struct io_source *s, struct io_source_part *out, size_t max);
 };
 
 extern const struct io_source_ops io_source_hierarchy_ops;
@@ -41,7 +46,12 @@ struct io_source {
     uint64_t dump_threshold_ms[_DISK_TYPE_MAX];
     struct io_source_disk **disks;
     size_t n_disks;
+    char why[IO_SOURCE_WHY_MAX]; /* why open() failed */
 };
+
+/* For open(): records why the source cannot be used here (with ": strerror(err)" when err is
+ * not 0), logs it at info and returns -EOPNOTSUPP. */
+int io_source_unavailable(struct io_source *s, int err, const char *fmt, ...) _printf_(3, 4);
 
 /* snprintf into buf; -ENAMETOOLONG when it does not fit. */
 int path_printf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);

@@ -1,10 +1,12 @@
 /* iostat_probe.c: sentry-iostat-probe, a debugging tool for the io sources.
  *
- * Opens the best io source (or the one named with --source), follows the given disks (all disks
- * when none is given) and prints, every interval, the per-stage, per-op figures of the last
+ * Opens the io sources the way the collector does ("auto": every available one, each stage from
+ * the best that measures it; or the kinds named with --source), follows the given disks (all
+ * disks when none is given) and prints, every interval, the per-stage, per-op figures of the last
  * interval computed the way the collector does: latency = Δlatency/Δfinished (µs), iops =
  * Δfinished/interval, io_length = Δlatency/interval, and the dump gauge. --json prints one JSON
- * object per interval on one line, for scripts and tests. Not installed. */
+ * object per interval on one line, for scripts and tests; --sources prints, once, where each
+ * stage comes from and why the other sources do not give it. Not installed. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,7 +19,8 @@
 #include <json-c/json.h>
 
 #include "disk_discovery.h"
-#include "io_source.h"
+#include "io_source_report.h"
+#include "io_source_set.h"
 #include "log.h"
 #include "macro.h"
 #include "parse_number.h"
@@ -33,35 +36,38 @@ static void on_signal(int sig)
 
 struct probe_disk {
     struct disk_info info;
-    struct io_stage_counters last[_IO_STAGE_MAX][_IO_OP_MAX];
+    struct io_source_reading last;
 };
 
 struct probe_args {
-    int source; /* enum io_source_kind, or -1 for the best */
+    const char *source; /* io_source_set.h spec */
     double interval;
     long count; /* 0 = until interrupted */
     uint64_t threshold_ms;
-    bool json, all, dumps;
+    bool json, all, dumps, sources;
     const char *sysfs_root, *procfs_root, *debugfs_root;
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: sentry-iostat-probe [OPTIONS] [DISK...]\n"
-            "Prints per-stage io figures of the given disks (all disks when none) every "
-            "interval.\n\n"
-            "  -s, --source=KIND       hierarchy, bpf or diskstats (default: the best available)\n"
-            "  -i, --interval=SEC      seconds between samples (default 1)\n"
-            "  -c, --count=N           stop after N intervals (default: until interrupted)\n"
-            "  -t, --threshold-ms=MS   iodump threshold for every disk type (default 1000)\n"
-            "  -j, --json              one JSON object per interval\n"
-            "  -a, --all               also print stages and ops without any io\n"
-            "  -d, --dumps             also print the iodump details\n"
-            "      --sysfs-root=DIR, --procfs-root=DIR, --debugfs-root=DIR\n"
-            "                          read a fake tree instead of the system's\n"
-            "  -v, --verbose           debug logging\n"
-            "  -h, --help\n");
+    fprintf(
+        f, "Usage: sentry-iostat-probe [OPTIONS] [DISK...]\n"
+           "Prints per-stage io figures of the given disks (all disks when none) every "
+           "interval.\n\n"
+           "  -s, --source=KINDS      auto (default: each stage from the best source that has it)\n"
+           "                          or hierarchy, bpf, diskstats in order, comma-separated\n"
+           "  -S, --sources           print where each stage comes from (and why not the\n"
+           "                          others) as JSON, then the figures\n"
+           "  -i, --interval=SEC      seconds between samples (default 1)\n"
+           "  -c, --count=N           stop after N intervals (default: until interrupted)\n"
+           "  -t, --threshold-ms=MS   iodump threshold for every disk type (default 1000)\n"
+           "  -j, --json              one JSON object per interval\n"
+           "  -a, --all               also print stages and ops without any io\n"
+           "  -d, --dumps             also print the iodump details\n"
+           "      --sysfs-root=DIR, --procfs-root=DIR, --debugfs-root=DIR\n"
+           "                          read a fake tree instead of the system's\n"
+           "  -v, --verbose           debug logging\n"
+           "  -h, --help\n");
 }
 
 static int parse_args(int argc, char **argv, struct probe_args *a, int *first_disk)
@@ -69,6 +75,7 @@ static int parse_args(int argc, char **argv, struct probe_args *a, int *first_di
     enum { ARG_SYSFS = 0x100, ARG_PROCFS, ARG_DEBUGFS };
     static const struct option options[] = {
         {"source", required_argument, NULL, 's'},
+        {"sources", no_argument, NULL, 'S'},
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'c'},
         {"threshold-ms", required_argument, NULL, 't'},
@@ -84,16 +91,22 @@ static int parse_args(int argc, char **argv, struct probe_args *a, int *first_di
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "s:i:c:t:jadvh", options, NULL)) >= 0) {
+    while ((c = getopt_long(argc, argv, "s:Si:c:t:jadvh", options, NULL)) >= 0) {
         uint64_t u;
 
         switch (c) {
-        case 's':
-            a->source = io_source_kind_from_string(optarg);
-            if (a->source < 0) {
-                log_error("unknown source '%s' (hierarchy, bpf, diskstats)", optarg);
+        case 's': {
+            enum io_source_kind order[_IO_SOURCE_KIND_MAX];
+            if (io_source_spec_parse(optarg, order) < 0) {
+                log_error("bad source '%s' (auto, or hierarchy, bpf, diskstats comma-separated)",
+                          optarg);
                 return -EINVAL;
             }
+            a->source = optarg;
+            break;
+        }
+        case 'S':
+            a->sources = true;
             break;
         case 'i':
             if (parse_double(optarg, &a->interval) < 0 || a->interval < 0.05 ||
@@ -228,56 +241,71 @@ static struct figures figures_compute(const struct io_stage_counters *now,
     return f;
 }
 
-static int print_interval(struct io_source *src, struct probe_disk *disks, size_t n_disks,
+static int print_interval(struct io_source_set *src, struct probe_disk *disks, size_t n_disks,
                           double period, const struct probe_args *a)
 {
-    struct json_object *root = NULL, *jdisks = NULL, *jdumps = NULL;
+    struct json_object *root = NULL, *jdisks = NULL, *jdumps = NULL, *jsources = NULL;
     int r;
 
     if (a->json) {
         root = json_object_new_object();
         jdisks = json_object_new_object();
         jdumps = json_object_new_object();
-        if (!root || !jdisks || !jdumps) {
+        jsources = json_object_new_object();
+        if (!root || !jdisks || !jdumps || !jsources) {
             json_object_put(root);
             json_object_put(jdisks);
             json_object_put(jdumps);
+            json_object_put(jsources);
             return -ENOMEM;
         }
-        json_object_object_add(root, "source", json_object_new_string(io_source_name(src)));
+        json_object_object_add(root, "source", json_object_new_string(io_source_set_spec(src)));
         json_object_object_add(root, "interval_s", json_object_new_double(period));
         json_object_object_add(root, "disks", jdisks);
         json_object_object_add(root, "dumps", jdumps);
+        json_object_object_add(root, "stage_sources", jsources);
     } else {
-        printf("%-10s %-10s %-8s %10s %12s %10s %8s\n", "disk", "stage", "op", "iops", "latency_us",
-               "io_length", "dump");
+        printf("%-10s %-10s %-8s %-9s %10s %12s %10s %8s\n", "disk", "stage", "op", "source",
+               "iops", "latency_us", "io_length", "dump");
     }
 
     for (size_t i = 0; i < n_disks; i++) {
         struct probe_disk *pd = &disks[i];
-        struct io_stage_counters now[_IO_STAGE_MAX][_IO_OP_MAX];
-        struct json_object *jd = NULL;
+        struct io_source_reading now;
+        struct json_object *jd = NULL, *jfrom = NULL;
 
-        r = io_source_read(src, &pd->info, now);
+        r = io_source_set_read(src, &pd->info, &now);
         if (r < 0) {
             log_warning_errno(r, "%s: cannot read: %m", pd->info.name);
             continue;
         }
         if (a->json) {
             jd = json_object_new_object();
-            if (!jd)
+            jfrom = json_object_new_object();
+            if (!jd || !jfrom) {
+                json_object_put(jd);
+                json_object_put(jfrom);
                 return -ENOMEM;
+            }
             json_object_object_add(jdisks, pd->info.name, jd);
+            json_object_object_add(jsources, pd->info.name, jfrom);
         }
         for (int st = 0; st < _IO_STAGE_MAX; st++) {
             struct json_object *js = NULL;
 
+            /* figures need two reads from one source */
+            if (now.from[st] == IO_SOURCE_NONE || now.from[st] != pd->last.from[st])
+                continue;
+            if (jfrom)
+                json_object_object_add(
+                    jfrom, io_stage_to_string(st),
+                    json_object_new_string(io_source_kind_to_string(now.from[st])));
             for (int op = 0; op < _IO_OP_MAX; op++) {
                 struct figures f;
 
-                if (!now[st][op].valid)
+                if (!now.c[st][op].valid)
                     continue;
-                f = figures_compute(&now[st][op], &pd->last[st][op], period);
+                f = figures_compute(&now.c[st][op], &pd->last.c[st][op], period);
                 if (a->json) {
                     struct json_object *jo = json_object_new_object();
                     if (!jo)
@@ -297,17 +325,18 @@ static int print_interval(struct io_source *src, struct probe_disk *disks, size_
                     json_object_object_add(jo, "dump", json_object_new_uint64(f.dump));
                     json_object_object_add(js, io_op_to_string(op), jo);
                 } else if (a->all || f.finished > 0 || f.dump > 0) {
-                    printf("%-10s %-10s %-8s %10.1f %12.1f %10.3f %8" PRIu64 "\n", pd->info.name,
-                           io_stage_to_string(st), io_op_to_string(op), f.iops, f.latency_us,
+                    printf("%-10s %-10s %-8s %-9s %10.1f %12.1f %10.3f %8" PRIu64 "\n",
+                           pd->info.name, io_stage_to_string(st), io_op_to_string(op),
+                           io_source_kind_to_string(now.from[st]), f.iops, f.latency_us,
                            f.io_length, f.dump);
                 }
             }
         }
-        memcpy(pd->last, now, sizeof(now));
+        pd->last = now;
 
         if (a->dumps) {
             char details[MAX_DETAILS][IO_DUMP_DETAIL_MAX];
-            int k = io_source_read_dumps(src, &pd->info, details, MAX_DETAILS);
+            int k = io_source_set_read_dumps(src, &pd->info, &now, details, MAX_DETAILS);
             struct json_object *jl = NULL;
 
             if (k > 0 && a->json) {
@@ -337,12 +366,12 @@ static int print_interval(struct io_source *src, struct probe_disk *disks, size_
 
 int main(int argc, char **argv)
 {
-    struct probe_args a = {.source = -1, .interval = 1.0};
+    struct probe_args a = {.source = IO_SOURCE_SPEC_AUTO, .interval = 1.0};
     struct io_source_params p = {};
-    _cleanup_io_source_ struct io_source *src = NULL;
+    struct io_source_set *src = NULL;
     _cleanup_free_ struct probe_disk *disks = NULL;
     size_t n_disks = 0;
-    int first, r;
+    int first, r, ret = EXIT_FAILURE;
 
     log_setup("sentry-iostat-probe", LOG_TARGET_STDERR, LOG_INFO);
     r = parse_args(argc, argv, &a, &first);
@@ -359,25 +388,39 @@ int main(int argc, char **argv)
     if (r < 0)
         return EXIT_FAILURE;
 
-    r = a.source >= 0 ? io_source_open(a.source, &p, &src) : io_source_open_best(&p, &src);
+    r = io_source_set_open(a.source, &p, &src);
     if (r < 0) {
-        log_error_errno(r, "cannot open the %s io source: %m",
-                        a.source >= 0 ? io_source_kind_to_string(a.source) : "best");
+        log_error_errno(r, "cannot open the io sources '%s': %m", a.source);
         return r == -EOPNOTSUPP ? 77 : EXIT_FAILURE; /* 77: "skipped" for test drivers */
     }
-    log_info("source: %s", io_source_name(src));
 
     for (size_t i = 0; i < n_disks; i++) {
-        r = io_source_add_disk(src, &disks[i].info);
+        r = io_source_set_add_disk(src, &disks[i].info);
         if (r < 0) {
             log_error_errno(r, "%s: cannot follow: %m", disks[i].info.name);
-            return EXIT_FAILURE;
+            goto out;
         }
-        r = io_source_read(src, &disks[i].info, disks[i].last);
+        r = io_source_set_read(src, &disks[i].info, &disks[i].last);
         if (r < 0) {
             log_error_errno(r, "%s: cannot read: %m", disks[i].info.name);
-            return EXIT_FAILURE;
+            goto out;
         }
+    }
+    if (a.sources) {
+        _cleanup_free_ struct disk_info *infos = calloc(n_disks ? n_disks : 1, sizeof(*infos));
+        json_object *rep;
+
+        for (size_t i = 0; infos && i < n_disks; i++)
+            infos[i] = disks[i].info;
+        rep = infos ? io_source_report(src, infos, n_disks) : NULL;
+        if (!rep) {
+            log_oom();
+            goto out;
+        }
+        puts(json_object_to_json_string_ext(rep, a.json ? JSON_C_TO_STRING_PLAIN
+                                                        : JSON_C_TO_STRING_PRETTY));
+        json_object_put(rep);
+        fflush(stdout);
     }
 
     signal(SIGINT, on_signal);
@@ -391,9 +434,14 @@ int main(int argc, char **argv)
             break;
         double t = now_seconds();
         r = print_interval(src, disks, n_disks, t - last, &a);
-        if (r < 0)
-            return log_error_errno(r, "cannot print: %m"), EXIT_FAILURE;
+        if (r < 0) {
+            log_error_errno(r, "cannot print: %m");
+            goto out;
+        }
         last = t;
     }
-    return EXIT_SUCCESS;
+    ret = EXIT_SUCCESS;
+out:
+    io_source_set_free(src);
+    return ret;
 }

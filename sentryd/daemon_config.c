@@ -10,7 +10,7 @@
 
 #include "alarm_log.h"
 #include "disk.h"
-#include "io_source.h"
+#include "io_source_set.h"
 #include "daemon_config.h"
 #include "ini_file.h"
 #include "log.h"
@@ -186,12 +186,15 @@ static int conf_parse_value(const struct conf_key *k, const char *v, struct daem
             return -EINVAL;
         }
         break;
-    case CONF_IO_SOURCE:
-        if (!streq(v, "auto") && io_source_kind_from_string(v) < 0) {
-            *why = "must be one of auto, hierarchy, bpf, diskstats";
+    case CONF_IO_SOURCE: {
+        enum io_source_kind order[_IO_SOURCE_KIND_MAX];
+        if (io_source_spec_parse(v, order) < 0) {
+            *why = "must be auto, or some of hierarchy, bpf, diskstats in order of preference, "
+                   "separated by commas";
             return -EINVAL;
         }
         break;
+    }
     case CONF_DISKS:
         if (!streq(v, "default") && !disk_list_is_valid(v)) {
             *why = "must be default or disk names separated by commas (at most 64)";

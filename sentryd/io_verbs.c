@@ -108,10 +108,17 @@ static json_object *disk_json(struct collector *c, const struct disk_info *d)
     json_object_object_add(o, "wwn", json_object_new_string(d->wwn));
     json_object_object_add(o, "rotational", json_object_new_boolean(d->rotational));
     json_object_object_add(o, "devnum", json_object_new_string(devnum));
-    for (int st = 0; st < _IO_STAGE_MAX; st++)
+    json_object *from = json_object_new_object();
+    for (int st = 0; st < _IO_STAGE_MAX; st++) {
+        int k = collector_stage_source(c, d->name, st);
         if (collector_stage_valid(c, d->name, st))
             json_object_array_add(stages, json_object_new_string(io_stage_to_string(st)));
+        if (k != IO_SOURCE_NONE)
+            json_object_object_add(from, io_stage_to_string(st),
+                                   json_object_new_string(io_source_kind_to_string(k)));
+    }
     json_object_object_add(o, "stages", stages);
+    json_object_object_add(o, "stage_sources", from);
     json_object_object_add(o, "samples", json_object_new_int((int) collector_samples(c, d->name)));
     return o;
 }
@@ -127,7 +134,7 @@ static int verb_io_disks(struct request *r)
     json_object *res = json_object_new_object(), *disks = json_object_new_array();
     for (size_t i = 0; i < collector_disk_count(c); i++)
         json_object_array_add(disks, disk_json(c, collector_disk(c, i)));
-    json_object_object_add(res, "source", json_object_new_string(collector_source_name(c)));
+    json_object_object_add(res, "source", json_object_new_string(collector_source_spec(c)));
     json_object_object_add(res, "period_time", json_object_new_int((int) collector_period_time(c)));
     json_object_object_add(res, "max_save", json_object_new_int((int) collector_max_save(c)));
     json_object_object_add(res, "disks", disks);
@@ -260,10 +267,27 @@ static int verb_io_dump(struct request *r)
     return request_reply(r, res);
 }
 
+/* Where each stage of each disk comes from, and why not from the other sources. */
+static int verb_io_sources(struct request *r)
+{
+    static const char *const members[] = {NULL};
+    struct collector *c;
+    json_object *res;
+    int k;
+
+    if ((k = request_check_members(r, members)) < 0 || (k = touch(r, &c)) < 0)
+        return k;
+    res = collector_sources_report(c);
+    if (!res)
+        return request_reply_error(r, ENOMEM, "out of memory");
+    return request_reply(r, res);
+}
+
 const struct verb io_verbs[] = {
     {"io_disks", verb_io_disks, 0, "the disks the collector follows, and its settings"},
     {"io_valid", verb_io_valid, 0, "the stages the io source sees per disk"},
     {"io_query", verb_io_query, 0, "latency, iodump, queue length and iops of a past period"},
     {"io_dump", verb_io_dump, 0, "details of the ios stuck over the threshold, newest period"},
+    {"io_sources", verb_io_sources, 0, "where each stage comes from, and why not elsewhere"},
     {NULL, NULL, 0, NULL},
 };

@@ -49,6 +49,24 @@ struct io_bpf_disk_counters {
     struct io_bpf_stage_counter c[IO_BPF_NR_STAGES][IO_BPF_NR_OPS];
 };
 
+/* The programs of io_stages.bpf.c. The loader loads each on its own terms (a kernel may lack its
+ * event or refuse it) and names them in what it reports; the numbers are bits of the test hook
+ * test_refuse (see io_stages.bpf.c). */
+#define IO_BPF_PROG_BIO_QUEUE      0  /* tp block_bio_queue */
+#define IO_BPF_PROG_BIO_SPLIT      1  /* tp block_split */
+#define IO_BPF_PROG_BIO_COMPLETE   2  /* tp block_bio_complete */
+#define IO_BPF_PROG_THROTL_QUEUED  3  /* fexit __blk_throtl_bio */
+#define IO_BPF_PROG_TASK_SWITCH    4  /* tp sched_switch */
+#define IO_BPF_PROG_BIO_BACKMERGE  5  /* tp block_bio_backmerge */
+#define IO_BPF_PROG_BIO_FRONTMERGE 6  /* tp block_bio_frontmerge */
+#define IO_BPF_PROG_RQ_MADE        7  /* tp block_io_start */
+#define IO_BPF_PROG_RQ_INSERT      8  /* tp block_rq_insert */
+#define IO_BPF_PROG_RQ_ISSUE       9  /* tp block_rq_issue */
+#define IO_BPF_PROG_RQ_REQUEUE     10 /* tp block_rq_requeue */
+#define IO_BPF_PROG_RQ_COMPLETE    11 /* tp block_rq_complete */
+#define IO_BPF_PROG_RQ_MERGE       12 /* tp block_rq_merge */
+#define IO_BPF_NR_PROGS            13
+
 #define IO_BPF_STAGE_NONE 0xff /* a request made but not yet in any stage */
 
 /* An entry of the in-flight tables "requests" and "bios": one io, found by its address. A

@@ -78,7 +78,7 @@ class Loader:
         return False
 
 
-def run_probe(source, disks, count=INTERVALS, threshold_ms=THRESHOLD_MS, extra=()):
+def run_probe(source, disks, count=INTERVALS, threshold_ms=THRESHOLD_MS, extra=(), env=None):
     """Runs sentry-iostat-probe; returns (returncode, [interval objects], stderr)."""
     argv = [PROBE, "--json", "--count", str(count), "--interval", "1",
             "--threshold-ms", str(threshold_ms)] + list(extra)
@@ -86,7 +86,7 @@ def run_probe(source, disks, count=INTERVALS, threshold_ms=THRESHOLD_MS, extra=(
         argv += ["--source", source]
     argv += disks
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=120)
+                       timeout=120, env=dict(os.environ, **(env or {})))
     intervals = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     return p.returncode, intervals, p.stderr
 
@@ -133,12 +133,13 @@ class IoSourcesTest(unittest.TestCase):
         self.healthy = slowdisk.HealthyDisk(size_mb=64).start()
         self.addCleanup(self.healthy.stop)
 
-    def probe_under_load(self, runs):
+    def probe_under_load(self, runs, env=None):
         """Runs probes (source, extra args) side by side while both disks are loaded."""
         results = {}
 
         def one(key, source, extra):
-            results[key] = run_probe(source, [self.slow.name, self.healthy.name], extra=extra)
+            results[key] = run_probe(source, [self.slow.name, self.healthy.name], extra=extra,
+                                     env=env)
 
         with Loader(self.slow.device) as ls, Loader(self.healthy.device, threads=2) as lh:
             time.sleep(1.0)  # the queues fill
@@ -225,15 +226,98 @@ class IoSourcesTest(unittest.TestCase):
         self.assertGreater(lat, DELAY_MS / 4, "gettag wait %.1f ms" % lat)
         self.assertGreater(dump, 0, "no submitter waiting for a tag over %d ms" % THRESHOLD_MS)
 
-    def test_best_source(self):
-        rc, ivs, err = run_probe(None, [self.healthy.name], count=1)
+    def sources_report(self, env=None):
+        """The probe's --sources report for the two disks (one sample after it)."""
+        argv = [PROBE, "--sources", "--json", "--count", "1", "--interval", "0.2",
+                self.slow.name, self.healthy.name]
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=120, env=dict(os.environ, **(env or {})))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout.splitlines()[0]), p.stderr
+
+    def test_auto_per_stage(self):
+        """auto: every stage from the best source that measures it on this kernel."""
+        rep, err = self.sources_report()
+        self.assertEqual(rep["spec"], "auto")
+        self.assertEqual([x["name"] for x in rep["sources"]], ["hierarchy", "bpf", "diskstats"])
+        stages = rep["disks"][self.slow.name]
+        print("stage sources on %s: %s" % (os.uname().release, {
+            st: v["source"] for st, v in stages.items()}), file=sys.stderr)
+        # bio is always measured: diskstats at worst
+        self.assertIsNotNone(stages["bio"]["source"])
+        hierarchy = rep["sources"][0]["available"]
+        if hierarchy or not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.skipTest("the eBPF part needs kernel BTF and no blk_io_hierarchy")
+        bpf = rep["sources"][1]
+        self.assertTrue(bpf["available"], bpf)
+        for stage in ("bio", "rq_driver", "hctx" if self.scheduler() == "none" else "deadline"):
+            self.assertEqual(stages[stage]["source"], "bpf", (stage, stages[stage]))
+        # every stage eBPF does not give says why, from the program it needs
+        progs = {x["name"]: x for x in bpf["parts"]}
+        for stage, v in stages.items():
+            if v["source"] != "bpf":
+                self.assertTrue(v["why_not"].get("bpf"), (stage, v))
+        # a kernel before 6.5 has no block_io_start: the plug stage and the waits say so
+        if progs["rq_made"]["state"] == "no event":
+            self.assertEqual(progs["rq_made"]["reason"], "this kernel has no tracepoint "
+                             "block_io_start")
+            self.assertIn("rq_made", stages["plug"]["why_not"]["bpf"])
+            self.assertIn("block_io_start", stages["wbt"]["why_not"]["bpf"])
+        else:
+            self.assertEqual(progs["rq_made"]["state"], "on")
+            self.assertEqual(stages["plug"]["source"], "bpf")
+
+    def scheduler(self):
+        with open("/sys/block/%s/queue/scheduler" % self.slow.name) as f:
+            text = f.read()
+        return text[text.index("[") + 1:text.index("]")] if "[" in text else "none"
+
+    def test_refused_program_costs_only_its_stages(self):
+        """A program the verifier refuses (the test hook makes rq_issue take a path every
+        verifier refuses) costs the stages that need it, nothing else: the driver stage is not
+        measured, the bio stage still is, by eBPF, with the slow disk's real latency."""
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.skipTest("kernel without BTF (/sys/kernel/btf/vmlinux): no eBPF source")
+        env = {"SENTRY_TEST_BPF_REFUSE": "rq_issue"}
+        rep, err = self.sources_report(env)
+        progs = {x["name"]: x for x in rep["sources"][1]["parts"]}
+        self.assertEqual(progs["rq_issue"]["state"], "refused")
+        self.assertIn("refused by the verifier: ", progs["rq_issue"]["reason"])
+        self.assertIn("map_value_or_null", progs["rq_issue"]["reason"])
+        self.assertIn("BPF program rq_issue (tp_btf/block_rq_issue) is off: refused by the "
+                      "verifier: ", err)
+        self.assertEqual(progs["rq_complete"]["state"], "on")
+        stages = rep["disks"][self.slow.name]
+        self.assertIsNone(stages["rq_driver"]["source"])
+        self.assertIn("needs BPF program rq_issue", stages["rq_driver"]["why_not"]["bpf"])
+        self.assertEqual(stages["bio"]["source"], "bpf")
+        res = self.probe_under_load({"bpf": (None, ())}, env=env)
+        rc, ivs, err = res["bpf"]
         self.assertEqual(rc, 0, err)
-        expected = "bpf" if os.path.exists("/sys/kernel/btf/vmlinux") else "diskstats"
-        if os.path.isdir("/sys/kernel/debug/block") and any(
-                os.path.exists("/sys/kernel/debug/block/%s/blk_io_hierarchy/stats" % d)
-                for d in os.listdir("/sys/kernel/debug/block")):
-            expected = "hierarchy"
-        self.assertEqual(ivs[0]["source"], expected, err)
+        self.assertNotIn("rq_driver", ivs[-1]["disks"][self.slow.name])
+        self.assertEqual(ivs[-1]["stage_sources"][self.slow.name]["bio"], "bpf")
+        n, lat, _ = summary(ivs, self.slow.name, "bio")
+        self.assertGreater(n, 10)
+        self.assertGreaterEqual(lat, 0.9 * DELAY_MS, "slow disk bio latency %.1f ms" % lat)
+
+    def test_bio_from_diskstats_when_bpf_cannot(self):
+        """Without bio_queue (refused for real) eBPF has no bio stage: it comes from diskstats,
+        with the slow disk's latency, while the driver stage still comes from eBPF."""
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.skipTest("kernel without BTF (/sys/kernel/btf/vmlinux): no eBPF source")
+        env = {"SENTRY_TEST_BPF_REFUSE": "bio_queue"}
+        res = self.probe_under_load({"auto": (None, ())}, env=env)
+        rc, ivs, err = res["auto"]
+        self.assertEqual(rc, 0, err)
+        from_ = ivs[-1]["stage_sources"][self.slow.name]
+        self.assertEqual(from_["bio"], "diskstats")
+        self.assertEqual(from_["rq_driver"], "bpf")
+        for stage in ("bio", "rq_driver"):
+            n, lat, _ = summary(ivs, self.slow.name, stage)
+            self.assertGreater(n, 10, stage)
+            self.assertGreaterEqual(lat, 0.9 * DELAY_MS, "%s latency %.1f ms" % (stage, lat))
+        n, lat, _ = summary(ivs, self.healthy.name, "bio")
+        self.assertLess(lat, 20)
 
 
 class SlowDiskKitTest(unittest.TestCase):

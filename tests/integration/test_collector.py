@@ -61,8 +61,9 @@ class CollectorTest(SentryTestCase):
         self.assertEqual(dumps[d["name"]], [])  # diskstats cannot age ios
         rc, out, err = self.root.ctl("iostat", "--all", "-d", d["name"])
         self.assertEqual(rc, 0, err)
-        self.assertIn("source diskstats, period 1 s", out)
-        self.assertRegex(out, r"\n%s\s+\S+\s+bio\s+read" % d["name"])
+        self.assertIn("io sources diskstats, period 1 s", out)
+        self.assertRegex(out, r"\n%s\s+\S+\s+bio\s+read.*diskstats\n" % d["name"])
+        self.assertEqual(d["stage_sources"], {"bio": "diskstats"})
 
     def test_query_validation(self):
         name = self.disk.name
@@ -100,6 +101,42 @@ class CollectorTest(SentryTestCase):
                  what="sampling started again")
 
 
+class CollectorSourcesTest(SentryTestCase):
+    """Where each stage comes from, and why not from the others: blk_io_hierarchy first (absent
+    on this kernel, or not for a loop disk), then diskstats."""
+    conf_extra = "[collector]\nsource = hierarchy,diskstats\nperiod_time = 1\n"
+
+    def test_sources_explained(self):
+        try:
+            disk = slowdisk.HealthyDisk(size_mb=16).start()
+        except (slowdisk.SlowDiskError, OSError) as e:
+            self.skipTest("no loop device can be made here: %s" % e)
+        self.addCleanup(disk.stop)
+        self.root.start()
+        r = self.root.connect().call("io_sources")
+        self.assertTrue(r["ok"], r)
+        rep = r["result"]
+        self.assertEqual(rep["spec"], "hierarchy,diskstats")
+        self.assertEqual([s["name"] for s in rep["sources"]], ["hierarchy", "diskstats"])
+        self.assertTrue(rep["sources"][1]["available"])
+        stages = rep["disks"][disk.name]
+        self.assertEqual(stages["bio"]["source"], "diskstats")
+        self.assertIn("hierarchy", stages["bio"]["why_not"])
+        self.assertIsNone(stages["rq_driver"]["source"])
+        self.assertEqual(stages["rq_driver"]["why_not"]["diskstats"],
+                         "diskstats sees the whole device only (stage bio)")
+        rc, out, err = self.root.ctl("iostat", "--sources", "-d", disk.name)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("io sources (hierarchy,diskstats), best first:", out)
+        self.assertRegex(out, r"\n  diskstats +on\n")
+        self.assertRegex(out, r"\n%s +bio +diskstats" % disk.name)
+        self.assertRegex(out, r"\n%s +rq_driver +- +diskstats: diskstats sees the whole device"
+                         % disk.name)
+        rc, out, err = self.root.ctl("iostat", "--sources", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIn('"why_not"', out)
+
+
 class CollectorDisabledTest(SentryTestCase):
     conf_extra = "[collector]\nenabled = no\n"
 
@@ -111,13 +148,13 @@ class CollectorDisabledTest(SentryTestCase):
 
 
 class CollectorConfigTest(SentryTestCase):
-    conf_extra = "[collector]\nsource = magic\ndisk = ok1,bad/name\nmax_save = 0\n"
+    conf_extra = "[collector]\nsource = bpf,bpf\ndisk = ok1,bad/name\nmax_save = 0\n"
 
     def test_bad_values_named(self):
         self.root.start()
         log = self.root.log()
-        self.assertIn("[collector] source = 'magic': must be one of auto, hierarchy, bpf, "
-                      "diskstats", log)
+        self.assertIn("[collector] source = 'bpf,bpf': must be auto, or some of hierarchy, bpf, "
+                      "diskstats in order of preference", log)
         self.assertIn("[collector] disk = 'ok1,bad/name'", log)
         self.assertIn("[collector] max_save = '0'", log)
 

@@ -4,3 +4,7 @@ sentry_unit_test(test_io_stage SOURCES test_io_stage.c LIBS sentry_collector)
 sentry_unit_test(test_diskstats SOURCES test_diskstats.c LIBS sentry_collector)
 sentry_unit_test(test_hierarchy SOURCES test_hierarchy.c LIBS sentry_collector)
 sentry_unit_test(test_disk_discovery SOURCES test_disk_discovery.c LIBS sentry_collector)
+sentry_unit_test(test_bpf_verifier_log SOURCES test_bpf_verifier_log.c LIBS sentry_collector)
+target_compile_definitions(test_bpf_verifier_log PRIVATE
+                           SENTRY_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+sentry_unit_test(test_io_source_set SOURCES test_io_source_set.c LIBS sentry_collector)

@@ -187,7 +187,7 @@ static void test_source_20(void **state)
     snprintf(text, sizeof(text), "%s%s", line20(0, "loop0", 100, 5000, 50, 900, 4, 8, 2, 6),
              PART20);
     fake_write(f, text);
-    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s), 0);
+    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s, NULL, 0), 0);
     assert_string_equal(io_source_name(s), "diskstats");
     assert_int_equal(io_source_add_disk(s, &d), 0);
     assert_int_equal(io_source_add_disk(s, &d), -EEXIST);
@@ -248,7 +248,7 @@ static void test_source_old_layouts(void **state)
     struct io_source *s = NULL;
 
     fake_write(f, LINE14 LINE18);
-    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s), 0);
+    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s, NULL, 0), 0);
     assert_int_equal(io_source_add_disk(s, &sda), 0);
     assert_int_equal(io_source_add_disk(s, &sdb), 0);
     assert_int_equal(io_source_add_disk(s, &sdc), -ENODEV);
@@ -276,9 +276,13 @@ static void test_source_unavailable(void **state)
 {
     struct io_source_params p = {.procfs_root = "/nonexistent-proc"};
     struct io_source *s = NULL;
+    char why[IO_SOURCE_WHY_MAX];
 
-    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s), -EOPNOTSUPP);
+    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s, NULL, 0), -EOPNOTSUPP);
     assert_null(s);
+    /* the reason reaches the caller, for `iostat --sources` */
+    assert_int_equal(io_source_open(IO_SOURCE_DISKSTATS, &p, &s, why, sizeof(why)), -EOPNOTSUPP);
+    assert_string_equal(why, "cannot read /nonexistent-proc/diskstats: No such file or directory");
 }
 
 int main(void)

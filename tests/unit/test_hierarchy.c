@@ -306,10 +306,10 @@ static void test_source(void **state)
     struct io_source *s = NULL;
 
     /* no stats anywhere yet: not this kernel */
-    assert_int_equal(io_source_open(IO_SOURCE_HIERARCHY, &p, &s), -EOPNOTSUPP);
+    assert_int_equal(io_source_open(IO_SOURCE_HIERARCHY, &p, &s, NULL, 0), -EOPNOTSUPP);
 
     put_stats(f->root, 1, "kyber 1 1 1 1 1 1 1 1 1 1 1 1\nnewstage 1 1 1 1 1 1 1 1 1 1 1 1");
-    assert_int_equal(io_source_open(IO_SOURCE_HIERARCHY, &p, &s), 0);
+    assert_int_equal(io_source_open(IO_SOURCE_HIERARCHY, &p, &s, NULL, 0), 0);
     assert_string_equal(io_source_name(s), "hierarchy");
     assert_int_equal(io_source_add_disk(s, &sdb), -ENODEV);
     assert_int_equal(io_source_add_disk(s, &sda), 0);
