@@ -1,10 +1,11 @@
-# ai_block_io: slow io detection with learned thresholds (docs/plugins/ai_block_io.md). It
-# needs train_data_duration of history before it judges; start it with `sentryctl start
-# ai_block_io` where learned thresholds are wanted instead of, or beside, avg_block_io.
+# ai_block_io: slow io detection with learned thresholds (docs/plugins/ai_block_io.md). Until it
+# has train_data_duration of history it judges by the absolute limits of the disk's type only;
+# beside avg_block_io it gives a second opinion (its alarms name it as their source). Set
+# onstart = no (or enabled = no) where only one of the two is wanted.
 [common]
 enabled = yes
 type = oneshot
-onstart = no
+onstart = yes
 task_start = @SENTRY_PLUGIN_DIR@/ai_block_io --config @SENTRY_SYSCONFDIR@/plugins/ai_block_io.ini
 task_stop = kill $pid
 heartbeat_interval = 60

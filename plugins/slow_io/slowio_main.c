@@ -81,16 +81,22 @@ int slowio_main(const struct slowio_plugin_ops *ops, void *cfg, void *state, int
     }
     const struct slowio_common *common = ops->common(cfg);
     log_set_max_level(common->log_level);
-    r = slowio_runtime_resolve(&rt, common);
-    if (r >= 0)
-        r = ops->build(state, &rt, cfg);
+    char why[1024];
+    r = slowio_runtime_resolve(&rt, common, why, sizeof(why));
     if (r < 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "cannot start: %s", strerror(-r));
-        slowio_runtime_fail(&rt, msg);
+        /* the real reason, for the first line of `sentryctl status` */
+        slowio_runtime_fail(&rt, why);
         exit_code = 1;
         goto out;
     }
+    r = ops->build(state, &rt, cfg);
+    if (r < 0) {
+        snprintf(why, sizeof(why), "cannot start: %s", strerror(-r));
+        slowio_runtime_fail(&rt, why);
+        exit_code = 1;
+        goto out;
+    }
+    slowio_runtime_report_watch(&rt);
     log_info("%s: %zu disk(s), period %u s", slowio_plugin_to_string(ops->plugin), rt.n_disks,
              rt.period_time);
 

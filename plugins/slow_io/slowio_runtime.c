@@ -48,6 +48,8 @@ void slowio_runtime_close(struct slowio_runtime *rt)
         strv_free(rt->disks[i].stages);
     free(rt->disks);
     strv_free(rt->active);
+    json_object_put(rt->summary_off);
+    json_object_put(rt->details);
     client_conn_free(rt->conn);
     sentry_close(rt->client);
     *rt = (struct slowio_runtime){0};
@@ -71,6 +73,15 @@ void slowio_runtime_fail(struct slowio_runtime *rt, const char *message)
 
 void slowio_runtime_pass(struct slowio_runtime *rt)
 {
+    if (rt->details) {
+        /* what was watched stays visible after the stop */
+        int r =
+            sentry_result(rt->client, rt->task, SENTRY_RESULT_PASS, json_plain(rt->details, NULL));
+        if (r < 0)
+            log_warning_errno(r, "cannot report the result: %m (%s)",
+                              strna(sentry_error_message(rt->client)));
+        return;
+    }
     report(rt, SENTRY_RESULT_PASS, NULL);
 }
 
@@ -83,47 +94,121 @@ static int call(struct slowio_runtime *rt, const char *verb, json_object *args, 
     return r;
 }
 
-int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common *cfg)
+/* The reason a stage of a disk is not measured, from the io_sources report: the one of the first
+ * source of the setting that is there (the others only say they are not). */
+static const char *stage_off_reason(json_object *report, const char *disk, const char *stage)
 {
-    _cleanup_json_ json_object *info = NULL;
+    json_object *why = json_object_object_get(
+        json_object_object_get(
+            json_object_object_get(json_object_object_get(report, "disks"), disk), stage),
+        "why_not");
+    json_object *sources = json_object_object_get(report, "sources");
+    const char *first = NULL;
+
+    for (size_t i = 0; i < json_array_length(sources); i++) {
+        json_object *src = json_object_array_get_idx(sources, i);
+        const char *name = json_object_get_string(json_object_object_get(src, "name"));
+        json_object *w = name ? json_object_object_get(why, name) : NULL;
+
+        if (!json_object_is_type(w, json_type_string))
+            continue;
+        if (json_object_get_boolean(json_object_object_get(src, "available")))
+            return json_object_get_string(w);
+        if (!first)
+            first = json_object_get_string(w);
+    }
+    return first ? first : "no io source measures it";
+}
+
+/* Records in the watch summary (the task result's details) that a stage of a disk is off, and
+ * why; logs it. */
+static void note_stage_off(struct slowio_runtime *rt, json_object *report, const char *disk,
+                           const char *stage, bool configured)
+{
+    const char *why = stage_off_reason(report, disk, stage);
+    json_object *off, *d;
+
+    /* a stage the configuration names is worth a warning; with "default", information */
+    log_full_errno(configured ? LOG_WARNING : LOG_INFO, 0, NULL,
+                   "disk %s: stage %s is not measured here, not watched: %s", disk, stage, why);
+    if (!json_object_object_get_ex(rt->summary_off, disk, &d)) {
+        d = json_object_new_object();
+        json_object_object_add(rt->summary_off, disk, d);
+    }
+    off = json_object_new_string(why);
+    json_object_object_add(d, stage, off);
+}
+
+/* What the collector follows: {"disks": [{"name","type","stages"}]} and, when some stage is
+ * missing, the io_sources report that says why. */
+static int fetch_disks(struct slowio_runtime *rt, json_object **info, json_object **report)
+{
+    int r = call(rt, "io_disks", NULL, info);
+    if (r < 0)
+        return r;
+    r = call(rt, "io_sources", NULL, report);
+    if (r < 0) /* an older sentryd: the reasons are missing, not the disks */
+        *report = NULL;
+    return 0;
+}
+
+int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common *cfg, char *why,
+                           size_t why_size)
+{
+    _cleanup_json_ json_object *info = NULL, *report = NULL;
+    _cleanup_strv_free_ char **no_bio = NULL;
     json_object *disks;
     int r;
 
-    r = call(rt, "io_disks", NULL, &info);
-    if (r < 0)
+    snprintf(why, why_size, "no disk to watch");
+    r = fetch_disks(rt, &info, &report);
+    if (r < 0) {
+        snprintf(why, why_size, "cannot get the disks from sentryd's io collector: %s",
+                 strerror(-r));
         return r;
+    }
     rt->period_time = cfg->period_time;
+    rt->summary_off = json_object_new_object();
     disks = json_object_object_get(info, "disks");
     rt->disks = calloc(SLOWIO_MAX_DISKS, sizeof(*rt->disks));
-    if (!rt->disks)
+    if (!rt->disks || !rt->summary_off)
         return -ENOMEM;
-    for (size_t i = 0; i < json_object_array_length(disks) && rt->n_disks < SLOWIO_MAX_DISKS; i++) {
+    for (size_t i = 0; i < json_array_length(disks) && rt->n_disks < SLOWIO_MAX_DISKS; i++) {
         json_object *d = json_object_array_get_idx(disks, i);
         const char *name = json_object_get_string(json_object_object_get(d, "name"));
         const char *type = json_object_get_string(json_object_object_get(d, "type"));
         json_object *seen = json_object_object_get(d, "stages");
-        if (cfg->disks && !strv_contains(cfg->disks, name))
+        if (!name || strlen(name) >= SLOWIO_DISK_NAME_MAX ||
+            (cfg->disks && !strv_contains(cfg->disks, name)))
             continue;
         struct slowio_disk *sd = &rt->disks[rt->n_disks];
         snprintf(sd->name, sizeof(sd->name), "%s", name);
-        sd->type = slowio_disk_type_from_string(type);
+        sd->type = type ? slowio_disk_type_from_string(type) : _SLOWIO_DISK_TYPE_INVALID;
         if ((int) sd->type < 0)
             sd->type = SLOWIO_DISK_VIRTUAL;
-        for (size_t k = 0; k < json_object_array_length(seen); k++) {
+        for (size_t k = 0; k < json_array_length(seen); k++) {
             const char *st = json_object_get_string(json_object_array_get_idx(seen, k));
-            if (slowio_stage_from_string(st) < 0)
+            if (!st || slowio_stage_from_string(st) < 0)
                 continue; /* a stage the plugins have no rule for (e.g. kyber) */
             if (cfg->stages && !strv_contains(cfg->stages, st))
                 continue;
             if (strv_extend(&sd->stages, st) < 0)
                 return -ENOMEM;
         }
-        for (char **s = cfg->stages; s && *s; s++)
-            if (!strv_contains(sd->stages, *s))
-                log_warning("disk %s: the io source does not see stage %s, it is not watched", name,
-                            *s);
+        /* the configured stages, or with "default" every stage the plugins know */
+        for (int k = 0; k < _SLOWIO_STAGE_MAX; k++) {
+            const char *st = slowio_stage_to_string(k);
+            if ((cfg->stages && !strv_contains(cfg->stages, st)) || strv_contains(sd->stages, st))
+                continue;
+            note_stage_off(rt, report, name, st, cfg->stages != NULL);
+        }
         if (!strv_contains(sd->stages, "bio")) {
-            log_warning("disk %s: no bio stage from the io source: not watched", name);
+            char line[SLOWIO_DISK_NAME_MAX + 400];
+            snprintf(line, sizeof(line), "disk %s has no bio stage (%s)", name,
+                     stage_off_reason(report, name, "bio"));
+            log_warning("%s: not watched", line);
+            if (strv_extend(&no_bio, line) < 0)
+                return -ENOMEM;
             sd->stages = strv_free(sd->stages);
             continue;
         }
@@ -136,9 +221,58 @@ int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common
         if (!found)
             log_warning("disk %s: not followed by the io collector, not watched", *d);
     }
-    if (rt->n_disks == 0)
-        return log_error_errno(ENODEV, "no disk to watch");
-    return 0;
+    if (rt->n_disks > 0)
+        return 0;
+
+    /* the first line of `sentryctl status`: say which disks there were and why none is usable */
+    if (no_bio) {
+        _cleanup_free_ char *all = strv_join(no_bio, "; ");
+        snprintf(why, why_size, "no disk to watch: %s", all ? all : no_bio[0]);
+    } else if (json_array_length(disks) == 0)
+        snprintf(why, why_size, "no disk to watch: sentryd's io collector follows no disk");
+    else if (cfg->disks) {
+        _cleanup_free_ char *all = strv_join(cfg->disks, ",");
+        snprintf(why, why_size,
+                 "no disk to watch: disk = %s, and the io collector follows none "
+                 "of them",
+                 all ? all : "?");
+    }
+    return log_error_errno(ENODEV, "%s", why);
+}
+
+void slowio_runtime_report_watch(struct slowio_runtime *rt)
+{
+    _cleanup_json_ json_object *d = json_object_new_object();
+    json_object *watched = json_object_new_object();
+    char msg[512];
+    size_t n = 0, off = 0;
+
+    n += (size_t) snprintf(msg, sizeof(msg), "watching %zu disk(s):", rt->n_disks);
+    for (size_t i = 0; i < rt->n_disks; i++) {
+        json_object *st = json_object_new_array();
+        for (char **s = rt->disks[i].stages; s && *s; s++)
+            json_object_array_add(st, json_object_new_string(*s));
+        json_object_object_add(watched, rt->disks[i].name, st);
+        if (n < sizeof(msg))
+            n += (size_t) snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "",
+                                   rt->disks[i].name);
+    }
+    json_object_object_foreach(rt->summary_off, disk, stages)
+    {
+        (void) disk;
+        off += (size_t) json_object_object_length(stages);
+    }
+    if (off > 0 && n < sizeof(msg))
+        snprintf(msg + n, sizeof(msg) - n, "; %zu stage(s) not measured here (see stages_off)",
+                 off);
+    json_object_object_add(d, "msg", json_object_new_string(msg));
+    json_object_object_add(d, "watched", watched);
+    json_object_object_add(d, "stages_off", json_object_get(rt->summary_off));
+    rt->details = json_object_get(d);
+    int r = sentry_result(rt->client, rt->task, SENTRY_RESULT_PASS, json_plain(d, NULL));
+    if (r < 0)
+        log_warning_errno(r, "cannot report the result: %m (%s)",
+                          strna(sentry_error_message(rt->client)));
 }
 
 static void sleep_until(struct timespec *at)
@@ -191,18 +325,19 @@ int slowio_runtime_next(struct slowio_runtime *rt, const struct slowio_common *c
     json_object *data = json_object_object_get(res, "data");
     for (size_t i = 0; i < rt->n_disks; i++) {
         json_object *dj;
-        if (!json_object_object_get_ex(data, rt->disks[i].name, &dj))
+        if (!json_object_object_get_ex(data, rt->disks[i].name, &dj) ||
+            !json_object_is_type(dj, json_type_object))
             continue;
         p->present[i] = true;
         json_object_object_foreach(dj, stage, iot)
         {
             int st = slowio_stage_from_string(stage);
-            if (st < 0)
+            if (st < 0 || !json_object_is_type(iot, json_type_object))
                 continue;
             json_object_object_foreach(iot, ion, v)
             {
                 int io = slowio_iotype_from_string(ion);
-                if (io < 0 || json_object_array_length(v) < 4)
+                if (io < 0 || json_array_length(v) < 4)
                     continue;
                 struct slowio_sample *s = &p->s[i][st][io];
                 s->latency = json_object_get_double(json_object_array_get_idx(v, 0));

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "json_util.h"
 #include "sentry/sentry.h"
 #include "slowio_config.h"
 #include "slowio_types.h"
@@ -30,7 +31,9 @@ struct slowio_runtime {
     struct slowio_disk *disks;
     size_t n_disks;
     uint64_t last_tick;
-    char **active; /* keys of the alarms now OCCURed */
+    char **active;            /* keys of the alarms now OCCURed */
+    json_object *summary_off; /* {disk: {stage: why}}: stages not measured here */
+    json_object *details;     /* the result details reported at start, again at the stop */
 };
 
 /* Connects; on failure the plugin cannot even report a result: it exits. */
@@ -43,9 +46,14 @@ void slowio_runtime_fail(struct slowio_runtime *rt, const char *message);
 void slowio_runtime_pass(struct slowio_runtime *rt);
 
 /* The disks to watch: the configured ones (or every disk the collector follows), each with the
- * configured stages the collector can see on it (or all it sees). Disks or stages missing are
- * logged. 0, or -errno (no disk, no bio stage). */
-int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common *cfg);
+ * configured stages the collector measures on it (or all it measures). A stage that is not
+ * measured is left out, logged and kept with its reason for the result (stages_off). A disk
+ * without the bio stage is not watched. 0, or -errno with why set to the reason for operators
+ * ("no disk to watch: disk vda has no bio stage (...)"). */
+int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common *cfg, char *why,
+                           size_t why_size);
+/* Reports the task result PASS with what is watched and which stages are off, and why. */
+void slowio_runtime_report_watch(struct slowio_runtime *rt);
 
 /* Waits for the next period and fetches it. samples[disk][stage][iotype] with valid flags.
  * Returns 0, -EINTR when a stop was asked, -errno on a lost connection. */

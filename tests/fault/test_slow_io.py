@@ -12,6 +12,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import slowdisk  # noqa: E402
@@ -105,16 +106,16 @@ class AlarmWatch:
 
 @unittest.skipIf(MISSING, "slow disks cannot be made here: " + ", ".join(MISSING))
 class SlowIoTest(unittest.TestCase):
-    def start_sentry(self, disks, tasks):
+    def start_sentry(self, disks, tasks, source="auto", env=None):
         root = SentryRoot(name="slowio", conf_extra=(
             "[collector]\nenabled = yes\nperiod_time = 1\nmax_save = 10\ndisk = %s\n"
-            "virtual_threshold = 50\n" % ",".join(disks)))
+            "virtual_threshold = 50\nsource = %s\n" % (",".join(disks), source)))
         self.addCleanup(root.cleanup)
         for name, (exe, ini) in tasks.items():
             root.write_mod(name, enabled="yes", type="oneshot", onstart="yes",
                            task_start="%s --config %s" % (exe, ini), task_stop="kill $pid",
                            alarm_id="1002", alarm_clear_time="600")
-        root.start()
+        root.start(env_extra=env)
         return root
 
     def test_avg_block_io_slow_disk_then_gone(self):
@@ -163,6 +164,108 @@ class SlowIoTest(unittest.TestCase):
         self.assertEqual(root.state("avg_block_io"), "RUNNING")
         self.assertIsNone(root.proc.poll())
         self.assertEqual(root.ctl_json("alarms", "--active")["alarms"], [])
+
+    def test_avg_block_io_without_the_driver_stage(self):
+        """The eBPF program of the driver stage is refused (for real, by the verifier, through
+        the test hook): avg_block_io watches the stages that are left, says which are off and
+        why in its result, and still finds the slow disk from its bio stage."""
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.skipTest("kernel without BTF: no eBPF source to degrade")
+        slow = slowdisk.SlowDisk(delay_ms=100).start()
+        self.addCleanup(slow.stop)
+        ok = slowdisk.HealthyDisk().start()
+        self.addCleanup(ok.stop)
+        sname, oname = slow.name, ok.name
+        ini = os.path.join("/tmp", self.id().split(".")[-1] + "-avg.ini")
+        self.addCleanup(os.unlink, ini)
+        avg_ini(ini, [sname, oname])
+        root = self.start_sentry([sname, oname], {"avg_block_io": (AVG, ini)},
+                                 env={"SENTRY_TEST_BPF_REFUSE": "rq_issue"})
+        watch = AlarmWatch(root.socket)
+
+        def watching():
+            res = root.ctl_json("get_result", "avg_block_io")
+            return res if res.get("details", {}).get("watched") else None
+        res = wait_for(watching, timeout=30, what="avg_block_io reporting what it watches")
+        details = res["details"]
+        self.assertEqual(res["result"], "PASS")
+        self.assertEqual(sorted(details["watched"]), sorted([sname, oname]))
+        self.assertIn("bio", details["watched"][sname])
+        self.assertNotIn("rq_driver", details["watched"][sname])
+        self.assertIn("needs BPF program rq_issue (tp_btf/block_rq_issue), refused",
+                      details["stages_off"][sname]["rq_driver"])
+        self.assertIn("stage(s) not measured here", details["msg"])
+        self.assertEqual(root.state("avg_block_io"), "RUNNING")
+        with Load([slow.device, ok.device]):
+            occ = wait_for(lambda: watch.find(sname + "/read"), timeout=60,
+                           what="alarm 1002 for the slow disk")[0]
+            info = json.loads(occ["text"])
+            self.assertEqual(info["block_stack"], "bio")  # no driver stage to blame
+            self.assertEqual(info["reason"], "unknown")
+            time.sleep(3)
+            self.assertEqual(watch.find(oname + "/read"), [], "the healthy disk stays quiet")
+
+    def test_no_bio_stage_is_the_reason_shown(self):
+        """With eBPF as the only source and its bio program refused, no disk has a bio stage:
+        avg_block_io fails, and the first line of `sentryctl status` says exactly that."""
+        if not os.path.exists("/sys/kernel/btf/vmlinux"):
+            self.skipTest("kernel without BTF: no eBPF source")
+        ok = slowdisk.HealthyDisk().start()
+        self.addCleanup(ok.stop)
+        ini = os.path.join("/tmp", self.id().split(".")[-1] + "-avg.ini")
+        self.addCleanup(os.unlink, ini)
+        avg_ini(ini, [ok.name])
+        root = self.start_sentry([ok.name], {"avg_block_io": (AVG, ini)}, source="bpf",
+                                 env={"SENTRY_TEST_BPF_REFUSE": "bio_queue"})
+        wait_for(lambda: root.state("avg_block_io") == "FAILED", timeout=30,
+                 what="avg_block_io failing")
+        rc, out, err = root.ctl("status", "avg_block_io")
+        self.assertEqual(rc, 0, err)
+        first = out.splitlines()[0]
+        self.assertIn("no disk to watch: disk %s has no bio stage (needs BPF program bio_queue"
+                      % ok.name, first)
+        self.assertIn("refused by the verifier", first)
+        self.assertIn("exited with status 1", first)
+
+    def test_shipped_configuration(self):
+        """The task files and plugin configurations as installed: both plugins run (never
+        FAILED) on this kernel; a disk slowed well past its type's limits (300 ms per io on a
+        virtual disk whose limit is 100 ms) raises 1002, a slightly slow one (5 ms) and a healthy
+        one under the same load raise nothing."""
+        slow = slowdisk.SlowDisk(delay_ms=300).start()
+        self.addCleanup(slow.stop)
+        mild = slowdisk.SlowDisk(delay_ms=5).start()
+        self.addCleanup(mild.stop)
+        ok = slowdisk.HealthyDisk().start()
+        self.addCleanup(ok.stop)
+        names = [slow.name, mild.name, ok.name]
+        root = SentryRoot(name="shipped", conf_extra=(
+            "[collector]\ndisk = %s\n" % ",".join(names)))
+        self.addCleanup(root.cleanup)
+        for task, exe in (("avg_block_io", AVG), ("ai_block_io", AI)):
+            with open(os.path.join(SOURCE_DIR, "config", "tasks", task + ".mod")) as f:
+                text = f.read()
+            text = text.replace("@SENTRY_PLUGIN_DIR@/" + task, exe).replace(
+                "@SENTRY_SYSCONFDIR@", os.path.join(SOURCE_DIR, "config"))
+            root.write_mod(task, text=text)
+        root.start()
+        watch = AlarmWatch(root.socket)
+        for task in ("avg_block_io", "ai_block_io"):
+            wait_for(lambda: root.state(task) == "RUNNING", timeout=10,
+                     what="%s running" % task)
+        with Load([slow.device, mild.device, ok.device]):
+            occ = wait_for(lambda: watch.find(slow.name + "/read") + watch.find(slow.name),
+                           timeout=120, what="alarm 1002 for the disk slowed past its limits")
+            self.assertEqual(occ[0]["id"], 1002)
+            time.sleep(5)
+            for other in (mild.name, ok.name):
+                self.assertEqual([a for a in watch.alarms if a["key"].split("/")[0] == other],
+                                 [], "%s stays quiet" % other)
+        rc, out, err = root.ctl("list")
+        self.assertEqual(rc, 0, err)
+        for task in ("avg_block_io", "ai_block_io"):
+            self.assertRegex(out, r"\n%s +oneshot +RUNNING" % task)
+        self.assertNotIn("FAILED", out)
 
     def test_ai_block_io_learns_then_flags(self):
         disk = slowdisk.SlowDisk(delay_ms=0, rate="10G").start()
