@@ -1,6 +1,7 @@
 # Thin wrapper over CMake: the commands of the README.
 #   make run    dependencies, build, install, start sentryd in the foreground
-#   make test   dependencies, format check, build, every test; again under ASan+UBSan; fuzz smoke
+#   make test   dependencies with the test tools and the lab's kernel, format check, build, every
+#               test (the real-kernel lab's too); again under ASan+UBSan; fuzz smoke
 # Other targets: build, install, check (tests of the last build), asan, fuzz, bench, format.
 
 BUILD      ?= build
@@ -11,9 +12,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure --timeout 900
 FUZZ_SECONDS ?= 20
 CONFIG     ?= /etc/sentry/sentryd.conf
+TESTS      ?= ON
 C_FILES    = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/fixtures/')
 
-.PHONY: all deps build install run test check asan asan-check fuzz fuzz-smoke bench format \
+.PHONY: all deps test-deps build install run test check asan asan-check fuzz fuzz-smoke bench format \
         format-check clean
 
 all: build
@@ -21,8 +23,12 @@ all: build
 deps:
 	./scripts/install-deps.sh
 
+test-deps:
+	./scripts/install-deps.sh --test --lab-cache $(BUILD)/vm
+
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSENTRY_WERROR=ON \
+	      -DSENTRY_TESTS=$(TESTS) \
 	      -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCMAKE_INSTALL_SYSCONFDIR=/etc \
 	      -DCMAKE_INSTALL_LOCALSTATEDIR=/var
 	cmake --build $(BUILD) -j $(JOBS)
@@ -30,6 +36,8 @@ build:
 install: build
 	cmake --install $(BUILD)
 
+# Running needs no test tool: the tests are not built (`make test` builds them in the same tree).
+run: TESTS = OFF
 run: deps install
 	exec $(PREFIX)/sbin/sentryd --foreground --config $(CONFIG)
 
@@ -62,7 +70,7 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(C_FILES)
 
-test: deps format-check build check asan-check fuzz-smoke
+test: test-deps format-check build check asan-check fuzz-smoke
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
