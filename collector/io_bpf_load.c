@@ -27,7 +27,7 @@
 static const char *const state_table[_IO_BPF_PROG_STATE_MAX] = {
     [IO_BPF_PROG_ON] = "on",           [IO_BPF_PROG_NO_EVENT] = "no event",
     [IO_BPF_PROG_REFUSED] = "refused", [IO_BPF_PROG_NOT_ATTACHED] = "not attached",
-    [IO_BPF_PROG_UNUSED] = "unused",
+    [IO_BPF_PROG_UNUSED] = "unused",   [IO_BPF_PROG_NOT_NEEDED] = "not needed",
 };
 
 const char *io_bpf_prog_state_to_string(enum io_bpf_prog_state s)
@@ -35,27 +35,36 @@ const char *io_bpf_prog_state_to_string(enum io_bpf_prog_state s)
     return (unsigned) s < _IO_BPF_PROG_STATE_MAX ? state_table[s] : NULL;
 }
 
-/* The programs, their events, and the programs each is of no use without. */
+/* The programs, their events, the programs each is of no use without (either set, when there
+ * are two ways), and the program that does its work where both can be loaded. */
+#define WAITERS                                             \
+    {                                                       \
+        IO_BPF_SUBMITTER_PROGS, IO_BPF_WAITS_AT_GETRQ_PROGS \
+    }
+
 static const struct prog_desc {
     const char *name;
     const char *event;
-    uint32_t partners;
+    uint32_t partners[2];
+    uint32_t superseded_by;
 } progs[IO_BPF_NR_PROGS] = {
-    [IO_BPF_PROG_BIO_QUEUE] = {"bio_queue", "tp_btf/block_bio_queue", 0},
-    [IO_BPF_PROG_BIO_SPLIT] = {"bio_split", "tp_btf/block_split", P(BIO_QUEUE)},
-    [IO_BPF_PROG_BIO_COMPLETE] = {"bio_complete", "tp_btf/block_bio_complete", P(BIO_QUEUE)},
-    [IO_BPF_PROG_THROTL_QUEUED] = {"throtl_queued", "fexit/__blk_throtl_bio", P(BIO_QUEUE)},
-    [IO_BPF_PROG_TASK_SWITCH] = {"task_switch", "tp_btf/sched_switch", IO_BPF_SUBMITTER_PROGS},
-    [IO_BPF_PROG_BIO_BACKMERGE] = {"bio_backmerge", "tp_btf/block_bio_backmerge",
-                                   IO_BPF_SUBMITTER_PROGS},
-    [IO_BPF_PROG_BIO_FRONTMERGE] = {"bio_frontmerge", "tp_btf/block_bio_frontmerge",
-                                    IO_BPF_SUBMITTER_PROGS},
-    [IO_BPF_PROG_RQ_MADE] = {"rq_made", "tp_btf/block_io_start", 0},
-    [IO_BPF_PROG_RQ_INSERT] = {"rq_insert", "tp_btf/block_rq_insert", 0},
-    [IO_BPF_PROG_RQ_ISSUE] = {"rq_issue", "tp_btf/block_rq_issue", 0},
-    [IO_BPF_PROG_RQ_REQUEUE] = {"rq_requeue", "tp_btf/block_rq_requeue", 0},
-    [IO_BPF_PROG_RQ_COMPLETE] = {"rq_complete", "tp_btf/block_rq_complete", 0},
-    [IO_BPF_PROG_RQ_MERGE] = {"rq_merge", "tp_btf/block_rq_merge", 0},
+    [IO_BPF_PROG_BIO_QUEUE] = {"bio_queue", "tp_btf/block_bio_queue", {0}, 0},
+    [IO_BPF_PROG_BIO_SPLIT] = {"bio_split", "tp_btf/block_split", {P(BIO_QUEUE)}, 0},
+    [IO_BPF_PROG_BIO_COMPLETE] = {"bio_complete", "tp_btf/block_bio_complete", {P(BIO_QUEUE)}, 0},
+    [IO_BPF_PROG_THROTL_QUEUED] = {"throtl_queued", "fexit/__blk_throtl_bio", {P(BIO_QUEUE)}, 0},
+    [IO_BPF_PROG_TASK_SWITCH] = {"task_switch", "tp_btf/sched_switch", WAITERS, 0},
+    [IO_BPF_PROG_BIO_BACKMERGE] = {"bio_backmerge", "tp_btf/block_bio_backmerge", WAITERS, 0},
+    [IO_BPF_PROG_BIO_FRONTMERGE] = {"bio_frontmerge", "tp_btf/block_bio_frontmerge", WAITERS, 0},
+    [IO_BPF_PROG_RQ_MADE] = {"rq_made", "tp_btf/block_io_start", {0}, 0},
+    [IO_BPF_PROG_RQ_INSERT] = {"rq_insert", "tp_btf/block_rq_insert", {0}, 0},
+    [IO_BPF_PROG_RQ_ISSUE] = {"rq_issue", "tp_btf/block_rq_issue", {0}, 0},
+    [IO_BPF_PROG_RQ_REQUEUE] = {"rq_requeue", "tp_btf/block_rq_requeue", {0}, 0},
+    [IO_BPF_PROG_RQ_COMPLETE] = {"rq_complete", "tp_btf/block_rq_complete", {0}, 0},
+    [IO_BPF_PROG_RQ_MERGE] = {"rq_merge", "tp_btf/block_rq_merge", {0}, 0},
+    [IO_BPF_PROG_WAITS_END] = {"waits_end",
+                               "tp_btf/block_getrq",
+                               {IO_BPF_WAITS_AT_GETRQ_PROGS},
+                               P(RQ_MADE)},
 };
 
 const char *io_bpf_prog_name(unsigned prog)
@@ -203,24 +212,52 @@ static void check_events(struct io_bpf_programs *p, const char *btf_path, uint32
     btf__free(btf);
 }
 
-/* Leaves out the programs that are of no use without one that is off. */
-static void drop_unused(struct io_bpf_programs *p, uint32_t *candidates)
+/* Whether the partners a program needs are among the candidates, one way or the other. */
+static bool partners_there(const struct prog_desc *d, unsigned self, uint32_t candidates)
+{
+    if (!d->partners[0] && !d->partners[1])
+        return true;
+    for (int k = 0; k < 2; k++)
+        if (d->partners[k] && (d->partners[k] & ~(1U << self) & ~candidates) == 0)
+            return true;
+    return false;
+}
+
+/* Leaves out the programs that are of no use without one that is off, and those whose work a
+ * candidate does; takes back one left out for a program that is off now (possible: the programs
+ * whose event this kernel has). */
+static void drop_unused(struct io_bpf_programs *p, uint32_t *candidates, uint32_t possible)
 {
     bool changed;
 
     do {
         changed = false;
         for (unsigned i = 0; i < IO_BPF_NR_PROGS; i++) {
-            uint32_t missing = progs[i].partners & ~(1U << i) & ~*candidates;
+            const struct prog_desc *d = &progs[i];
+            bool cand = *candidates & (1U << i);
+            bool superseded =
+                d->superseded_by && (d->superseded_by & *candidates) == d->superseded_by;
 
-            if (!(*candidates & (1U << i)) || !missing)
-                continue;
-            unsigned m = (unsigned) __builtin_ctz(missing);
-            set_status(p, i, IO_BPF_PROG_UNUSED, "works together with %s, which is off",
-                       progs[m].name);
-            *candidates &= ~(1U << i);
-            note_off(p, i);
-            changed = true;
+            if (cand && superseded) {
+                unsigned m = (unsigned) __builtin_ctz(d->superseded_by);
+                set_status(p, i, IO_BPF_PROG_NOT_NEEDED, "%s does its work on this kernel",
+                           progs[m].name);
+                *candidates &= ~(1U << i);
+                changed = true;
+            } else if (!cand && !superseded && p->status[i].state == IO_BPF_PROG_NOT_NEEDED &&
+                       (possible & (1U << i))) {
+                set_status(p, i, IO_BPF_PROG_ON, "%s", "");
+                *candidates |= 1U << i;
+                changed = true;
+            } else if (cand && !partners_there(d, i, *candidates)) {
+                uint32_t missing = d->partners[0] & ~(1U << i) & ~*candidates;
+                unsigned m = (unsigned) __builtin_ctz(missing ? missing : d->partners[1]);
+                set_status(p, i, IO_BPF_PROG_UNUSED, "works together with %s, which is off",
+                           progs[m].name);
+                *candidates &= ~(1U << i);
+                note_off(p, i);
+                changed = true;
+            }
         }
     } while (changed);
 }
@@ -255,6 +292,9 @@ static int open_object(struct io_bpf_programs *p, const struct io_bpf_load_param
     p->skel->rodata->throtl_loaded = candidates & P(THROTL_QUEUED);
     p->skel->rodata->submitters_followed =
         (candidates & IO_BPF_SUBMITTER_PROGS) == IO_BPF_SUBMITTER_PROGS;
+    p->skel->rodata->waits_at_getrq =
+        !p->skel->rodata->submitters_followed &&
+        (candidates & IO_BPF_WAITS_AT_GETRQ_PROGS) == IO_BPF_WAITS_AT_GETRQ_PROGS;
     p->skel->rodata->test_refuse = lp->refuse;
     return 0;
 }
@@ -349,7 +389,7 @@ static unsigned attach_all(struct io_bpf_programs *p, uint32_t *candidates)
 
 int io_bpf_programs_load(struct io_bpf_programs *p, const struct io_bpf_load_params *lp)
 {
-    uint32_t candidates = (1U << IO_BPF_NR_PROGS) - 1;
+    uint32_t candidates = (1U << IO_BPF_NR_PROGS) - 1, possible;
     libbpf_print_fn_t old_print;
     char *logs;
     int r = -EOPNOTSUPP;
@@ -362,9 +402,10 @@ int io_bpf_programs_load(struct io_bpf_programs *p, const struct io_bpf_load_par
 
     old_print = libbpf_set_print(libbpf_log);
     check_events(p, lp->btf_path, &candidates);
-    /* every round takes at least one program out, or ends */
+    possible = candidates;
+    /* every round takes at least one program out for good, or ends */
     for (unsigned round = 0; round <= IO_BPF_NR_PROGS; round++) {
-        drop_unused(p, &candidates);
+        drop_unused(p, &candidates, possible);
         if (!candidates) {
             r = -EOPNOTSUPP;
             break;

@@ -21,9 +21,10 @@ enum io_bpf_prog_state {
     IO_BPF_PROG_REFUSED,      /* the verifier (or the kernel) refused to load it */
     IO_BPF_PROG_NOT_ATTACHED, /* loaded, but attaching it failed */
     IO_BPF_PROG_UNUSED,       /* it works together with a program that is off */
+    IO_BPF_PROG_NOT_NEEDED,   /* another program does its work on this kernel */
     _IO_BPF_PROG_STATE_MAX,
 };
-/* "on", "no event", "refused", "not attached", "unused" */
+/* "on", "no event", "refused", "not attached", "unused", "not needed" */
 const char *io_bpf_prog_state_to_string(enum io_bpf_prog_state s);
 
 #define IO_BPF_REASON_MAX 320
@@ -40,11 +41,15 @@ int io_bpf_prog_from_name(const char *name);  /* IO_BPF_PROG_* or -EINVAL */
  * -EINVAL on an unknown name. */
 int io_bpf_prog_mask_parse(const char *list, uint32_t *ret);
 
-/* The programs a submitter is followed with (see submitters_followed in io_stages.bpf.c). */
+/* The programs a submitter is followed with to its request (submitters_followed in
+ * io_stages.bpf.c), and, on kernels without block_io_start, for its waits only
+ * (waits_at_getrq). */
 #define IO_BPF_SUBMITTER_PROGS                                                \
     ((1U << IO_BPF_PROG_BIO_QUEUE) | (1U << IO_BPF_PROG_TASK_SWITCH) |        \
      (1U << IO_BPF_PROG_BIO_BACKMERGE) | (1U << IO_BPF_PROG_BIO_FRONTMERGE) | \
      (1U << IO_BPF_PROG_RQ_MADE))
+#define IO_BPF_WAITS_AT_GETRQ_PROGS \
+    ((IO_BPF_SUBMITTER_PROGS & ~(1U << IO_BPF_PROG_RQ_MADE)) | (1U << IO_BPF_PROG_WAITS_END))
 
 struct io_stages_bpf;
 struct bpf_link;

@@ -66,25 +66,30 @@ _Static_assert(IO_BPF_OP_READ == IO_OP_READ && IO_BPF_OP_WRITE == IO_OP_WRITE &&
 
 #define PROG(x) (1U << IO_BPF_PROG_##x)
 
-/* The programs a stage needs on a blk-mq disk and on a bio-based one (0: the stage does not exist
- * there). Programs that only make a stage more exact (bio_split, rq_merge) are not listed: the
- * stage is measured without them, a little less completely. */
+/* The programs a stage needs on a blk-mq disk (either set, where there are two ways) and on a
+ * bio-based one (0: the stage does not exist there). Programs that only make a stage more exact
+ * (bio_split, rq_merge) are not listed: the stage is measured without them, a little less
+ * completely. */
+#define WAITS                                               \
+    {                                                       \
+        IO_BPF_SUBMITTER_PROGS, IO_BPF_WAITS_AT_GETRQ_PROGS \
+    }
 static const struct stage_need {
-    uint32_t mq, bio_based;
+    uint32_t mq[2], bio_based;
 } stage_needs[_IO_STAGE_MAX] = {
-    [IO_STAGE_BIO] = {PROG(BIO_QUEUE) | PROG(RQ_COMPLETE), PROG(BIO_QUEUE) | PROG(BIO_COMPLETE)},
-    [IO_STAGE_THROTL] = {PROG(THROTL_QUEUED) | PROG(BIO_QUEUE),
+    [IO_STAGE_BIO] = {{PROG(BIO_QUEUE) | PROG(RQ_COMPLETE)}, PROG(BIO_QUEUE) | PROG(BIO_COMPLETE)},
+    [IO_STAGE_THROTL] = {{PROG(THROTL_QUEUED) | PROG(BIO_QUEUE)},
                          PROG(THROTL_QUEUED) | PROG(BIO_QUEUE)},
-    [IO_STAGE_WBT] = {IO_BPF_SUBMITTER_PROGS, 0},
-    [IO_STAGE_IOCOST] = {IO_BPF_SUBMITTER_PROGS, 0},
-    [IO_STAGE_GETTAG] = {IO_BPF_SUBMITTER_PROGS, 0},
-    [IO_STAGE_PLUG] = {PROG(RQ_MADE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_DEADLINE] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_BFQ] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_KYBER] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_HCTX] = {PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_REQUEUE] = {PROG(RQ_REQUEUE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE), 0},
-    [IO_STAGE_RQ_DRIVER] = {PROG(RQ_ISSUE) | PROG(RQ_COMPLETE), 0},
+    [IO_STAGE_WBT] = {WAITS, 0},
+    [IO_STAGE_IOCOST] = {WAITS, 0},
+    [IO_STAGE_GETTAG] = {WAITS, 0},
+    [IO_STAGE_PLUG] = {{PROG(RQ_MADE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_DEADLINE] = {{PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_BFQ] = {{PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_KYBER] = {{PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_HCTX] = {{PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_REQUEUE] = {{PROG(RQ_REQUEUE) | PROG(RQ_INSERT) | PROG(RQ_ISSUE)}, 0},
+    [IO_STAGE_RQ_DRIVER] = {{PROG(RQ_ISSUE) | PROG(RQ_COMPLETE)}, 0},
 };
 
 /* The kernel functions a submitter sleeps in for each wait (IO_BPF_WAIT_*). */
@@ -385,6 +390,14 @@ static int map_for_each(int fd, size_t key_size, size_t value_size,
     return 0;
 }
 
+/* Whether a submitter's bio is also in "bios" (waits_at_getrq in io_stages.bpf.c), where the
+ * scans count it. */
+static bool bio_in_bios(const struct bpf_source *bs)
+{
+    return !io_bpf_programs_on(&bs->progs, IO_BPF_SUBMITTER_PROGS) &&
+           io_bpf_programs_on(&bs->progs, IO_BPF_WAITS_AT_GETRQ_PROGS);
+}
+
 struct scan_ctx {
     struct bpf_source *bs;
     uint64_t now;
@@ -425,10 +438,12 @@ static void count_request(const struct io_bpf_inflight *v, void *userdata)
 static void count_parked(const void *key, const void *value, void *userdata)
 {
     const struct io_bpf_submit *v = value;
+    struct scan_ctx *c = userdata;
 
     if (v->sleep_ns && v->wait < IO_BPF_NR_WAITS)
-        count_entry(userdata, v->slot, wait_stage[v->wait], v->op, v->since_ns);
-    count_entry(userdata, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
+        count_entry(c, v->slot, wait_stage[v->wait], v->op, v->since_ns);
+    if (!bio_in_bios(c->bs)) /* else it is counted there */
+        count_entry(c, v->slot, IO_STAGE_BIO, v->op, v->bio_ns);
 }
 
 static int bpf_source_scan(struct bpf_source *bs)
@@ -578,22 +593,52 @@ static int disk_scheduler_stage(struct io_source *s, const char *disk)
     return -1;
 }
 
+/* Whether every program of a way to measure the stage on the disk is on; otherwise *off gets
+ * the missing programs of the first way (0 when the stage does not exist on the disk). */
+static bool stage_programs_on(const struct bpf_source *bs, const struct bpf_disk *bd,
+                              enum io_stage st, uint32_t *off)
+{
+    const uint32_t *ways = bd->mq ? stage_needs[st].mq : &stage_needs[st].bio_based;
+    size_t n_ways = bd->mq ? ELEMENTSOF(stage_needs[st].mq) : 1;
+
+    *off = 0;
+    for (size_t k = 0; k < n_ways && ways[k]; k++) {
+        uint32_t missing = ways[k] & ~bs->progs.on;
+        if (!missing)
+            return true;
+        if (k == 0)
+            *off = missing;
+    }
+    return false;
+}
+
+/* Of programs that are off, the first that is off for a reason of its own (not because it works
+ * with another one that is off, or another does its work). */
+static unsigned root_cause(const struct bpf_source *bs, uint32_t off)
+{
+    for (unsigned i = 0; i < IO_BPF_NR_PROGS; i++)
+        if ((off & (1U << i)) && bs->progs.status[i].state != IO_BPF_PROG_UNUSED &&
+            bs->progs.status[i].state != IO_BPF_PROG_NOT_NEEDED)
+            return i;
+    return (unsigned) __builtin_ctz(off);
+}
+
 /* Whether the stage of the disk is measured now (sched: disk_scheduler_stage()); why not
  * otherwise. */
 static bool bpf_stage_measured(struct bpf_source *bs, struct io_source_disk *d, enum io_stage st,
                                int sched, char *why, size_t size)
 {
     struct bpf_disk *bd = d->data;
-    uint32_t need = bd->mq ? stage_needs[st].mq : stage_needs[st].bio_based;
-    uint32_t off = need & ~bs->progs.on;
+    uint32_t off;
 
-    if (!need) {
-        snprintf(why, size, "%s is bio-based: it has no request stages", d->info.name);
-        return false;
-    }
-    if (off) {
-        unsigned p = (unsigned) __builtin_ctz(off);
+    if (!stage_programs_on(bs, bd, st, &off)) {
+        unsigned p;
 
+        if (!off) {
+            snprintf(why, size, "%s is bio-based: it has no request stages", d->info.name);
+            return false;
+        }
+        p = root_cause(bs, off);
         snprintf(why, size, "needs BPF program %s (%s), %s: %s", io_bpf_prog_name(p),
                  io_bpf_prog_event(p), io_bpf_prog_state_to_string(bs->progs.status[p].state),
                  bs->progs.status[p].reason);
@@ -749,12 +794,14 @@ static void dumps_request(const struct io_bpf_inflight *v, void *userdata)
 static void dumps_parked(const void *key, const void *value, void *userdata)
 {
     const struct io_bpf_submit *v = value;
+    struct dumps_ctx *c = userdata;
     uint32_t tid;
 
     memcpy(&tid, key, sizeof(tid));
     if (v->sleep_ns && v->wait < IO_BPF_NR_WAITS)
-        dumps_add(userdata, 0, v->slot, tid, wait_stage[v->wait], v->since_ns);
-    dumps_add(userdata, 0, v->slot, tid, IO_STAGE_BIO, v->bio_ns);
+        dumps_add(c, 0, v->slot, tid, wait_stage[v->wait], v->since_ns);
+    if (!bio_in_bios(c->bs))
+        dumps_add(c, 0, v->slot, tid, IO_STAGE_BIO, v->bio_ns);
 }
 
 static int dump_item_cmp(const void *a, const void *b)

@@ -21,6 +21,8 @@
  *             merged into a request (tp block_bio_backmerge/frontmerge) passes none of them.
  *             The count is taken at tp block_io_start, which the kernel emits for the request
  *             right after block_getrq, with no wait in between: one program fewer per io.
+ *             Kernels before 6.5 have no block_io_start: there the waits end at tp block_getrq
+ *             (waits_end) and the bio itself is followed in "bios".
  *  plug       tp block_io_start (request made from   tp block_rq_insert or block_rq_issue
  *             a bio) while the thread has a plug
  *  deadline,  tp block_rq_insert of a request that   tp block_rq_issue
@@ -96,6 +98,9 @@ const volatile bool throtl_loaded = false;
  * the request made from it, across context switches (the waits are measured that way), and a
  * request knows the start of its bio. Without them every bio is followed in "bios". */
 const volatile bool submitters_followed = false;
+/* Instead (kernels without block_io_start): waits_end, task_switch and the merges are loaded, a
+ * submitter is followed for its waits only, until tp block_getrq, and its bio in "bios". */
+const volatile bool waits_at_getrq = false;
 /* Test hook (IO_BPF_PROG_* bits): the programs named here take a path that every verifier refuses,
  * so tests see a real refusal on any kernel. With the bit clear the verifier knows the branch is
  * dead (read-only data) and removes it: it costs nothing. */
@@ -398,10 +403,12 @@ int BPF_PROG(bio_queue, struct bio *bio)
         return 0;
     if (!start)
         start = bpf_ktime_get_ns();
-    if (!requests || !submitters_followed) {
+    if (!requests || !(submitters_followed || waits_at_getrq)) {
         bio_track(key, start, slot, current_tid(), (__u8) op);
         return 0;
     }
+    if (waits_at_getrq) /* the bio is followed alone, the submitter for its waits */
+        bio_track(key, start, slot, current_tid(), (__u8) op);
 
     /* This thread now goes through wbt, iocost and a tag, then makes a request. */
     sub = cpu_submit();
@@ -642,7 +649,8 @@ static __always_inline void bio_merged(struct bio *bio)
         return;
     s->active = 0;
     s->waiting = 0;
-    bio_track(s->bio, s->bio_ns, s->slot, s->tid, s->op);
+    if (!waits_at_getrq) /* there the bio is in "bios" already */
+        bio_track(s->bio, s->bio_ns, s->slot, s->tid, s->op);
 }
 
 SEC("tp_btf/block_bio_backmerge")
@@ -658,6 +666,29 @@ int BPF_PROG(bio_frontmerge, struct bio *bio)
 {
     REFUSE_IF_ASKED(IO_BPF_PROG_BIO_FRONTMERGE);
     bio_merged(bio);
+    return 0;
+}
+
+/* Kernels without block_io_start: the submitter got a request for its bio (or a split part of
+ * it), its waits are done. */
+SEC("tp_btf/block_getrq")
+int BPF_PROG(waits_end, struct bio *bio)
+{
+    REFUSE_IF_ASKED(IO_BPF_PROG_WAITS_END);
+    struct io_bpf_submit *sub = cpu_submit();
+    __u64 key;
+
+    if (!sub || !sub->active || sub->tid != current_tid())
+        return 0;
+    key = addr_of(bio);
+    if (key != sub->bio && key != sub->split)
+        return 0;
+    if (sub->waiting) {
+        sub->waiting = 0;
+        waits_done(sub);
+    }
+    if (key == sub->bio)
+        sub->active = 0; /* the last part: the thread is done with this bio */
     return 0;
 }
 

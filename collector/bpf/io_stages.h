@@ -65,7 +65,8 @@ struct io_bpf_disk_counters {
 #define IO_BPF_PROG_RQ_REQUEUE     10 /* tp block_rq_requeue */
 #define IO_BPF_PROG_RQ_COMPLETE    11 /* tp block_rq_complete */
 #define IO_BPF_PROG_RQ_MERGE       12 /* tp block_rq_merge */
-#define IO_BPF_NR_PROGS            13
+#define IO_BPF_PROG_WAITS_END      13 /* tp block_getrq, where block_io_start is missing */
+#define IO_BPF_NR_PROGS            14
 
 #define IO_BPF_STAGE_NONE 0xff /* a request made but not yet in any stage */
 

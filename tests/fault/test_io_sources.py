@@ -257,15 +257,21 @@ class IoSourcesTest(unittest.TestCase):
         for stage, v in stages.items():
             if v["source"] != "bpf":
                 self.assertTrue(v["why_not"].get("bpf"), (stage, v))
-        # a kernel before 6.5 has no block_io_start: the plug stage and the waits say so
+        # a kernel before 6.5 has no block_io_start: the plug stage says so, and the waits end
+        # at block_getrq instead
         if progs["rq_made"]["state"] == "no event":
             self.assertEqual(progs["rq_made"]["reason"], "this kernel has no tracepoint "
                              "block_io_start")
-            self.assertIn("rq_made", stages["plug"]["why_not"]["bpf"])
-            self.assertIn("block_io_start", stages["wbt"]["why_not"]["bpf"])
+            self.assertIn("needs BPF program rq_made (tp_btf/block_io_start), no event",
+                          stages["plug"]["why_not"]["bpf"])
+            self.assertEqual(progs["waits_end"]["state"], "on")
         else:
             self.assertEqual(progs["rq_made"]["state"], "on")
             self.assertEqual(stages["plug"]["source"], "bpf")
+            self.assertEqual(progs["waits_end"]["state"], "not needed")
+            self.assertEqual(progs["waits_end"]["reason"], "rq_made does its work on this kernel")
+        for stage in ("wbt", "gettag"):
+            self.assertEqual(stages[stage]["source"], "bpf", (stage, stages[stage]))
 
     def scheduler(self):
         with open("/sys/block/%s/queue/scheduler" % self.slow.name) as f:
