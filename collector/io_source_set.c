@@ -10,8 +10,8 @@
 
 struct set_member {
     enum io_source_kind kind;
-    struct io_source *source; /* NULL: not available here */
-    char why[IO_SOURCE_WHY_MAX];
+    struct io_source *source;         /* NULL: not available here */
+    char why[IO_SOURCE_WHY_MAX - 32]; /* room for "not available: " before it */
 };
 
 /* Why a source does not follow a disk it was offered (it cannot see it). */
