@@ -1,9 +1,12 @@
 /* ctl_common.c: connection, error reporting and output helpers of sentryctl. */
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "errno_name.h"
+#include "sentry-build-config.h"
 #include "sentry/sentry.h"
 #include "sentryctl.h"
 
@@ -13,6 +16,7 @@ static const char *ctl_socket(const struct ctl *ctl)
     return isempty(p) ? SENTRY_SOCKET_DEFAULT : p;
 }
 
+/* "sentryctl: VERB: MESSAGE" (verb NULL: "sentryctl: MESSAGE"), or the JSON error object. */
 static void ctl_print_error(struct ctl *ctl, int err, const char *verb, const char *message)
 {
     if (ctl->json) {
@@ -23,7 +27,50 @@ static void ctl_print_error(struct ctl *ctl, int err, const char *verb, const ch
         ctl_print_json(o);
         return;
     }
-    fprintf(stderr, "sentryctl: %s: %s\n", verb, message);
+    if (verb)
+        fprintf(stderr, "sentryctl: %s: %s\n", verb, message);
+    else
+        fprintf(stderr, "sentryctl: %s\n", message);
+}
+
+/* The socket could not be opened: who may open it, or whether sentryd runs. Returns the exit
+ * code. */
+static int ctl_connect_error(struct ctl *ctl, int err)
+{
+    const char *path = ctl_socket(ctl);
+    char msg[1024];
+    struct stat st;
+
+    if (err == -EACCES || err == -EPERM) {
+        /* The socket's own group says who may (the default when the file cannot be seen). */
+        char group[256];
+        bool root_only = false;
+        snprintf(group, sizeof(group), "%s", SENTRY_GROUP);
+        if (stat(path, &st) >= 0) {
+            struct group *g = st.st_gid != 0 ? getgrgid(st.st_gid) : NULL;
+            root_only = st.st_gid == 0;
+            if (g)
+                snprintf(group, sizeof(group), "%s", g->gr_name);
+            else if (!root_only)
+                snprintf(group, sizeof(group), "%u", (unsigned) st.st_gid);
+        }
+        if (root_only)
+            snprintf(msg, sizeof(msg),
+                     "permission denied: cannot open %s: only root may use sentryd here (its "
+                     "[control] socket_group names the group whose members may)",
+                     path);
+        else
+            snprintf(msg, sizeof(msg),
+                     "permission denied: cannot open %s: only root and members of group '%s' may "
+                     "use sentryd",
+                     path, group);
+        ctl_print_error(ctl, err, NULL, msg);
+        return EXIT_PERMISSION;
+    }
+    snprintf(msg, sizeof(msg), "cannot connect to sentryd at %s: %s%s", path, strerror(-err),
+             err == -ENOENT || err == -ECONNREFUSED ? " (is sentryd running?)" : "");
+    ctl_print_error(ctl, err, "error", msg);
+    return EXIT_UNREACHABLE;
 }
 
 int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object **ret)
@@ -33,13 +80,8 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
 
     if (!ctl->conn) {
         r = client_conn_open(ctl_socket(ctl), &ctl->conn);
-        if (r < 0) {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "cannot connect to sentryd at %s: %s (is sentryd running?)",
-                     ctl_socket(ctl), strerror(-r));
-            ctl_print_error(ctl, r, "error", msg);
-            return EXIT_UNREACHABLE;
-        }
+        if (r < 0)
+            return ctl_connect_error(ctl, r);
         if (ctl->timeout)
             (void) client_conn_set_timeout(ctl->conn, ctl->timeout);
     }

@@ -14,7 +14,8 @@ enum {
     EXIT_FAILED = 1,      /* sentryd refused or the command failed */
     EXIT_USAGE = 2,       /* bad command line */
     EXIT_UNREACHABLE = 3, /* sentryd is not running / the socket cannot be reached */
-    EXIT_PERMISSION = 4,  /* sentryd refused for lack of privilege */
+    EXIT_PERMISSION = 4,  /* sentryd refused for lack of privilege, or the socket may not be
+                           * opened (not root, not in its group) */
 };
 
 struct ctl {

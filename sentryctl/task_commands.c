@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parse_number.h"
 #include "sentryctl.h"
 
 static const char *json_str(json_object *o, const char *key)
@@ -128,19 +129,52 @@ static void print_field(json_object *o, const char *key, const char *label)
     printf("%s: %s\n", label, s);
 }
 
+#define STATUS_LINES_MAX 1000 /* sentryd's limit (TASK_LOG_LINES_MAX) */
+
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-    static const char help[] = "Usage: sentryctl status TASK [--json]\n\n"
-                               "Shows the state of a task, why it failed, and its settings.\n";
-    _cleanup_json_ json_object *res = NULL;
-    int r = call_with_task(ctl, argc, argv, "status", help, &res);
+    static const char help[] =
+        "Usage: sentryctl status TASK [-n LINES] [--json]\n\n"
+        "Shows the state of a task, why it failed (the message of the FAIL result it reported,\n"
+        "and how its process ended), its settings, then the last lines of its log for its last\n"
+        "run.\n"
+        "  -n, --lines LINES   how many log lines (default 10, 0 for none, at most 1000)\n";
+    static const struct option opts[] = {
+        {"lines", required_argument, NULL, 'n'}, CTL_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    _cleanup_json_ json_object *res = NULL, *args = NULL;
+    uint64_t lines = 10;
+    bool done;
+    int c, r;
 
+    while ((c = ctl_getopt(ctl, argc, argv, "n:" CTL_COMMON_SHORT, opts, help, &done)) != -1) {
+        if (done)
+            return c;
+        if (c != 'n')
+            return EXIT_USAGE;
+        if (parse_uint_digits(optarg, &lines) < 0 || lines > STATUS_LINES_MAX)
+            return ctl_usage_error(argv[0], "--lines needs a number of lines 0..%d, got '%s'",
+                                   STATUS_LINES_MAX, optarg);
+    }
+    if (optind + 1 != argc)
+        return ctl_usage_error(argv[0],
+                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
+                               optind < argc ? argv[optind + 1] : "");
+    if (ctl_check_task_arg(argv[0], argv[optind]) != EXIT_OK)
+        return EXIT_USAGE;
+    args = task_args(argv[optind]);
+    json_object_object_add(args, "lines", json_object_new_uint64(lines));
+    r = ctl_call(ctl, "status", args, &res);
     if (r != EXIT_OK || !res)
         return r;
     if (ctl->json) {
         ctl_print_json(res);
         return EXIT_OK;
     }
+    /* Like systemctl status: a failed task says why on its first line. */
+    const char *state = json_str(res, "state"), *reason = json_str(res, "reason");
+    bool headline = streq_ptr(state, "FAILED") && reason;
+    if (headline)
+        printf("%s: FAILED: %s\n", strna(json_str(res, "name")), reason);
     static const char *const fields[][2] = {
         {"state", "status"},
         {"reason", "reason"},
@@ -155,18 +189,29 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
         {"alarm_id", "alarm id"},
         {"user", "user"},
         {"mod_file", "mod file"},
+        {"log_file", "log file"},
         {"task_start", "task_start"},
     };
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if ((streq(fields[i][0], "pid") || streq(fields[i][0], "heartbeat_interval")) &&
             json_int(res, fields[i][0]) == 0)
             continue;
+        if (headline && streq(fields[i][0], "reason"))
+            continue; /* said on the first line */
         print_field(res, fields[i][0], fields[i][1]);
     }
-    json_object *w;
+    json_object *w, *tail;
     if (json_object_object_get_ex(res, "warnings", &w))
         for (size_t i = 0; i < json_object_array_length(w); i++)
             printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+    if (json_str(res, "log_error"))
+        printf("log: %s\n", json_str(res, "log_error"));
+    /* The log's last lines for the last run (sentryd escaped them), after a blank line. */
+    if (json_object_object_get_ex(res, "log_tail", &tail) && json_object_array_length(tail) > 0) {
+        printf("\n");
+        for (size_t i = 0; i < json_object_array_length(tail); i++)
+            printf("%s\n", json_object_get_string(json_object_array_get_idx(tail, i)));
+    }
     return EXIT_OK;
 }
 
@@ -190,10 +235,12 @@ static int cmd_task_action(struct ctl *ctl, int argc, char **argv, const char *v
 
 static int cmd_start(struct ctl *ctl, int argc, char **argv)
 {
-    return cmd_task_action(ctl, argc, argv, "start",
-                           "Usage: sentryctl start TASK [--json]\n\n"
-                           "Starts a task (root only). Returns once its process runs, or with\n"
-                           "the reason it could not start.\n");
+    return cmd_task_action(
+        ctl, argc, argv, "start",
+        "Usage: sentryctl start TASK [--json]\n\n"
+        "Starts a task (root only). Returns once its process has run for sentryd's start grace\n"
+        "([tasks] start_grace_ms, 1 s by default) or has ended, whichever comes first: a task\n"
+        "that fails at once is an error naming its state and why (exit status 1).\n");
 }
 
 static int cmd_stop(struct ctl *ctl, int argc, char **argv)
@@ -258,7 +305,7 @@ static int cmd_get_result(struct ctl *ctl, int argc, char **argv)
 
 const struct ctl_command task_commands[] = {
     {"list", cmd_list, "[--all]", "show the tasks and their states"},
-    {"status", cmd_status, "TASK", "show one task: state, failure reason, settings"},
+    {"status", cmd_status, "TASK [-n LINES]", "show one task: why it failed, settings, its log"},
     {"start", cmd_start, "TASK", "start a task (root)"},
     {"stop", cmd_stop, "TASK", "stop a task (root)"},
     {"reload", cmd_reload, "[TASK]", "reload one task file or all of them (root)"},

@@ -375,8 +375,9 @@ static int verb_get_alarm(struct request *r)
     if (range == 0)
         return request_reply_error(r, EINVAL, "time_range is not a positive integer: 0");
     struct task *t = task_name_is_valid(name) ? task_manager_find(d->tasks, name) : NULL;
+    char nf[TASK_NOT_FOUND_MESSAGE_MAX];
     if (!t)
-        return request_reply_error(r, ENOENT, "cannot find task by name %s", name);
+        return request_reply_error(r, ENOENT, "%s", task_not_found_message(nf, sizeof(nf), name));
     const struct task_config *c = task_get_config(t);
     struct get_alarm_query q = {
         .task = name, .detailed = detailed, .list = json_object_new_array()};

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "names.h"
 #include "sentry/sentry.h"
+#include "sentry-build-config.h"
 
 #define READ_BUDGET    (1024 * 1024)
 #define OUT_HIGH_WATER (1024 * 1024)
@@ -511,10 +512,8 @@ static void conn_dispatch(struct conn *c, const char *line, size_t len)
         return;
     }
     if ((v->flags & VERB_ROOT) && c->cred.uid != 0) {
-        request_reply_error(&r, EPERM,
-                            "permission denied: '%s' is only allowed for root (uid 0), "
-                            "you are uid %d",
-                            v->name, (int) c->cred.uid);
+        request_reply_error(&r, EPERM, "permission denied: %s needs root (you are uid %d)", v->name,
+                            (int) c->cred.uid);
         return;
     }
     int k = v->handler(&r);
@@ -640,6 +639,34 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
     }
 }
 
+/* Who may connect: the socket file's mode and group. A group that cannot be given leaves the
+ * socket to root (and to others only if the mode says so): never wider than configured. */
+static int control_socket_set_access(const char *path, unsigned mode, const char *group)
+{
+    if (chmod(path, mode) < 0)
+        return log_error_errno(errno, "chmod %s: %m", path);
+    if (!group) {
+        if ((mode & 0006) == 0)
+            log_notice("%s is for root only: group '%s' does not exist. To let operators use "
+                       "sentryctl without root, create it (systemd-sysusers, or groupadd --system "
+                       "%s), add them to it and restart sentryd; or name a group in [control] "
+                       "socket_group",
+                       path, SENTRY_GROUP, SENTRY_GROUP);
+        return 0;
+    }
+    errno = 0;
+    struct group *g = getgrnam(group);
+    if (!g)
+        log_warning_errno(errno ? errno : ENOENT, "%s keeps group root: group '%s' not found: %m",
+                          path, group);
+    else if (chown(path, (uid_t) -1, g->gr_gid) < 0)
+        log_warning_errno(errno, "%s keeps group root: cannot give it to group '%s': %m", path,
+                          group);
+    else
+        log_debug("%s: mode %04o, group %s", path, mode, group);
+    return 0;
+}
+
 int control_server_new(const struct control_server_params *p, struct control_server **ret)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -659,13 +686,9 @@ int control_server_new(const struct control_server_params *p, struct control_ser
         return log_error_errno(errno, "cannot remove stale %s: %m", p->socket_path);
     if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
         return log_error_errno(errno, "cannot bind %s: %m", p->socket_path);
-    if (chmod(p->socket_path, p->socket_mode) < 0)
-        return log_error_errno(errno, "chmod %s: %m", p->socket_path);
-    if (p->socket_group) {
-        struct group *g = getgrnam(p->socket_group);
-        if (!g || chown(p->socket_path, (uid_t) -1, g->gr_gid) < 0)
-            log_warning("cannot give %s to group %s", p->socket_path, p->socket_group);
-    }
+    r = control_socket_set_access(p->socket_path, p->socket_mode, p->socket_group);
+    if (r < 0)
+        return r;
     if (listen(fd, LISTEN_BACKLOG) < 0)
         return log_error_errno(errno, "listen on %s: %m", p->socket_path);
 

@@ -56,12 +56,14 @@ static const struct conf_key conf_keys[] = {
     {"paths", "state_dir", CONF_PATH, OFF(state_dir), "/var/lib/sentry", 0, 0},
     {"paths", "log_dir", CONF_PATH, OFF(log_dir), "/var/log/sentry", 0, 0},
     {"control", "socket", CONF_PATH, OFF(socket_path), NULL, 0, 0},
+    /* No default here: SENTRY_GROUP when that group exists (daemon_config_load). */
     {"control", "socket_group", CONF_GROUP, OFF(socket_group), NULL, 0, 0},
     {"control", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0},
     {"control", "max_clients", CONF_UINT, OFF(max_clients), "512", 1, 65536},
     {"tasks", "default_interval", CONF_UINT, OFF(default_interval), "3", 1, 86400 * 365},
     {"tasks", "stop_timeout", CONF_UINT, OFF(stop_timeout), "10", 1, 3600},
     {"tasks", "hook_timeout", CONF_UINT, OFF(hook_timeout), "30", 1, 3600},
+    {"tasks", "start_grace_ms", CONF_UINT, OFF(start_grace_ms), "1000", 0, 60000},
     {"alarms", "store", CONF_PATH, OFF(store_path), NULL, 0, 0},
     {"alarms", "sync", CONF_SYNC, OFF(store_sync_full), "normal", 0, 0},
     {"alarms", "retention_count", CONF_U64, OFF(retention_count), "1000000", 0, 0},
@@ -350,6 +352,9 @@ int daemon_config_load(const char *path, bool path_explicit, const char *root_ov
     if (!c->store_path && asprintf(&c->store_path, "%s/alarms.db", c->state_dir) < 0)
         return -ENOMEM;
     if (!c->alarm_log_file && asprintf(&c->alarm_log_file, "%s/alarms.log", c->log_dir) < 0)
+        return -ENOMEM;
+    /* The operators' group, created at installation, owns the sockets when it exists. */
+    if (!c->socket_group && getgrnam(SENTRY_GROUP) && !(c->socket_group = strdup(SENTRY_GROUP)))
         return -ENOMEM;
     if (!c->node) {
         char host[HOST_NAME_MAX + 1] = "localhost";

@@ -22,13 +22,14 @@ struct daemon_config {
     char *log_dir;
     char *socket_path;
     /* control socket */
-    char *socket_group; /* NULL: root's group */
+    char *socket_group; /* NULL: root's group (root only); default SENTRY_GROUP when it exists */
     unsigned socket_mode;
     unsigned max_clients;
     /* tasks */
     unsigned default_interval;
     unsigned stop_timeout;
     unsigned hook_timeout;
+    unsigned start_grace_ms; /* a start is answered after this, or when the process ends */
     /* alarms */
     char *store_path;
     bool store_sync_full;

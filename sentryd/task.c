@@ -19,8 +19,12 @@
 #include "string_table.h"
 #include "strv.h"
 #include "task.h"
+#include "task_log.h"
 
 #define TIMER_ACCURACY (10 * USEC_PER_MSEC)
+/* Longest FAIL message kept in a reason (escaped), and longest reason. */
+#define TASK_RESULT_MESSAGE_MAX 512
+#define TASK_REASON_MAX         (TASK_RESULT_MESSAGE_MAX + 160)
 
 static const char *const task_state_table[_TASK_STATE_MAX] = {
     [TASK_RUNNING] = "RUNNING",
@@ -59,10 +63,20 @@ struct task_child {
     char *what; /* command line, for messages */
 };
 
+/* What a completion waits for. */
+enum waiter_kind {
+    WAIT_START, /* the main process runs (or starting failed) */
+    WAIT_GRACE, /* it runs: the start grace, or the end of the process if that comes first */
+    WAIT_STOP,  /* the task has stopped and its task_post has run */
+};
+
 struct task_waiter {
     task_done_fn fn;
     void *userdata;
-    bool on_stop; /* completes when the task has stopped (else: when it has started) */
+    enum waiter_kind kind;
+    usec_t grace;           /* WAIT_START: how long to watch the process before answering */
+    sd_event_source *timer; /* WAIT_GRACE: the end of the grace */
+    struct task *task;
     struct task_waiter *next;
 };
 
@@ -75,6 +89,8 @@ struct task {
     bool period_enabled; /* period task: keep scheduling runs */
     char *reason;        /* why the task is FAILED */
     char *last_run;      /* how the last main process ended */
+    char *last_failure;  /* why the last main process failed (with its FAIL result), or NULL */
+    bool run_marked;     /* the marker of the coming run is in the log already (task_pre) */
     char **warnings;     /* from loading the .mod */
 
     struct task_child *main, *hook, *stopper;
@@ -195,25 +211,32 @@ static void timer_disarm(sd_event_source *s)
         sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-/* Completes the waiters of one kind (start or stop). */
-static void task_complete(struct task *t, bool on_stop, int error, const char *message)
+static void task_waiter_free(struct task_waiter *w)
+{
+    sd_event_source_disable_unref(w->timer);
+    free(w);
+}
+
+/* Completes the waiters of one kind. */
+static void task_complete(struct task *t, enum waiter_kind kind, int error, const char *message)
 {
     struct task_waiter **pp = &t->waiters;
     _cleanup_free_ char *msg = strdup(message ? message : "");
 
     while (*pp) {
         struct task_waiter *w = *pp;
-        if (w->on_stop != on_stop) {
+        if (w->kind != kind) {
             pp = &w->next;
             continue;
         }
         *pp = w->next;
         w->fn(t, error, msg ? msg : "", w->userdata);
-        free(w);
+        task_waiter_free(w);
     }
 }
 
-static int task_add_waiter(struct task *t, bool on_stop, task_done_fn fn, void *userdata)
+static int task_add_waiter(struct task *t, enum waiter_kind kind, usec_t grace, task_done_fn fn,
+                           void *userdata)
 {
     struct task_waiter *w;
 
@@ -222,10 +245,54 @@ static int task_add_waiter(struct task *t, bool on_stop, task_done_fn fn, void *
     w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
-    *w = (struct task_waiter){.fn = fn, .userdata = userdata, .on_stop = on_stop};
+    *w = (struct task_waiter){
+        .fn = fn, .userdata = userdata, .kind = kind, .grace = grace, .task = t};
     w->next = t->waiters;
     t->waiters = w;
     return 0;
+}
+
+/* The grace of a start waiter is over and the process still runs: the start succeeded. */
+static int on_grace_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task_waiter *w = userdata, **pp;
+    struct task *t = w->task;
+
+    for (pp = &t->waiters; *pp && *pp != w; pp = &(*pp)->next)
+        ;
+    if (*pp)
+        *pp = w->next;
+    w->fn(t, 0, "start task success", w->userdata);
+    task_waiter_free(w);
+    return 0;
+}
+
+/* The main process runs: waiters without a grace are answered now, the others once the grace
+ * is over or the process has ended, whichever comes first. */
+static void task_complete_started(struct task *t)
+{
+    struct task_waiter **pp = &t->waiters;
+
+    while (*pp) {
+        struct task_waiter *w = *pp;
+        if (w->kind != WAIT_START) {
+            pp = &w->next;
+            continue;
+        }
+        if (w->grace > 0) {
+            int r = sd_event_add_time_relative(t->ctx->event, &w->timer, CLOCK_MONOTONIC, w->grace,
+                                               TIMER_ACCURACY, on_grace_timer, w);
+            if (r >= 0) {
+                w->kind = WAIT_GRACE;
+                pp = &w->next;
+                continue;
+            }
+            log_task_warning_errno(task_name(t), r, "cannot arm the start grace timer: %m");
+        }
+        *pp = w->next;
+        w->fn(t, 0, "start task success", w->userdata);
+        task_waiter_free(w);
+    }
 }
 
 /* ---- processes -------------------------------------------------------------------------- */
@@ -278,12 +345,28 @@ static char **task_build_env(struct task *t)
     return TAKE_PTR(env);
 }
 
+int task_get_log_path(const struct task *t, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s/%s.log", t->ctx->log_dir, task_name(t));
+    return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+int task_read_log_tail(const struct task *t, unsigned max_lines, char ***ret)
+{
+    char path[4096];
+    int r = task_get_log_path(t, path, sizeof(path));
+
+    *ret = NULL;
+    if (r < 0)
+        return r;
+    return task_log_read_tail(path, max_lines, ret);
+}
+
 static int task_open_log(struct task *t)
 {
     char path[4096];
 
-    if ((size_t) snprintf(path, sizeof(path), "%s/%s.log", t->ctx->log_dir, task_name(t)) >=
-        sizeof(path))
+    if (task_get_log_path(t, path, sizeof(path)) < 0)
         return -ENAMETOOLONG;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0) {
@@ -296,9 +379,22 @@ static int task_open_log(struct task *t)
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
 
-/* Spawns argv as a child of the given role. -errno with t->message set on failure. */
+/* A line of sentryd's own in the task's log (the run marker, why a command did not start). */
+static void task_log_note(struct task *t, int log_fd, const char *line)
+{
+    int r;
+
+    if (log_fd < 0)
+        return;
+    r = write_all(log_fd, line, strlen(line));
+    if (r < 0)
+        log_task_warning_errno(task_name(t), r, "cannot write to the task's log: %m");
+}
+
+/* Spawns argv as a child of the given role; marker (may be NULL) goes to the log first, so it
+ * comes before anything the process writes. -errno with t->message set on failure. */
 static int task_spawn(struct task *t, char **argv, enum child_role role, const char *what,
-                      struct task_child **ret)
+                      const char *marker, struct task_child **ret)
 {
     _cleanup_strv_free_ char **env = task_build_env(t);
     _cleanup_close_ int log_fd = -EBADF, pidfd = -EBADF;
@@ -309,6 +405,8 @@ static int task_spawn(struct task *t, char **argv, enum child_role role, const c
     if (!env)
         return -ENOMEM;
     log_fd = task_open_log(t);
+    if (marker)
+        task_log_note(t, log_fd, marker);
     struct spawn_params p = {
         .argv = argv,
         .env = env,
@@ -320,7 +418,10 @@ static int task_spawn(struct task *t, char **argv, enum child_role role, const c
     };
     r = process_spawn(&p, &pid, &pidfd);
     if (r < 0) {
+        char note[600];
         task_msg(t, "%s: %s", argv[0], strerror(-r));
+        snprintf(note, sizeof(note), "-- sentryd: cannot start %.400s: %s\n", what, strerror(-r));
+        task_log_note(t, log_fd, note);
         return r;
     }
     c = calloc(1, sizeof(*c));
@@ -376,7 +477,7 @@ static void task_hooks_done(struct task *t, bool ok)
         t->phase = PHASE_IDLE;
         free(t->hook_failure);
         t->hook_failure = NULL;
-        task_complete(t, true, 0, "task stopped");
+        task_complete(t, WAIT_STOP, 0, "task stopped");
         if (t->ctx->on_idle)
             t->ctx->on_idle(t, t->ctx->userdata);
         return;
@@ -385,13 +486,13 @@ static void task_hooks_done(struct task *t, bool ok)
         /* Stopped while task_pre ran: the session ends without a main process. */
         t->stop_cause = STOP_NONE;
         task_set_state(t, TASK_EXITED, NULL);
-        task_complete(t, false, -ECANCELED, "task stopped before it started");
+        task_complete(t, WAIT_START, -ECANCELED, "task stopped before it started");
         task_session_end(t);
         return;
     }
     if (!ok) {
         task_set_state(t, TASK_FAILED, t->hook_failure);
-        task_complete(t, false, -EIO, task_msg(t, "task pre cmd failed: %s", t->hook_failure));
+        task_complete(t, WAIT_START, -EIO, task_msg(t, "task pre cmd failed: %s", t->hook_failure));
         task_session_end(t);
         return;
     }
@@ -405,8 +506,16 @@ static void task_hooks_next(struct task *t)
         _cleanup_strv_free_ char **argv = NULL;
         int r = split_command(cmd, &argv);
 
-        if (r >= 0)
-            r = task_spawn(t, argv, CHILD_HOOK, cmd, &t->hook);
+        char marker[256];
+        /* The first task_pre command of a session opens the log section of the coming run. */
+        bool first_pre = !t->hooks_are_post && t->hook_index == 1 &&
+                         task_log_format_marker(marker, sizeof(marker), t->runs + 1,
+                                                now_usec(CLOCK_REALTIME), true) >= 0;
+
+        if (r >= 0) {
+            r = task_spawn(t, argv, CHILD_HOOK, cmd, first_pre ? marker : NULL, &t->hook);
+            t->run_marked = t->run_marked || first_pre;
+        }
         if (r >= 0) {
             timer_arm(t, &t->hook_timer, t->ctx->hook_timeout * USEC_PER_SEC, on_hook_timeout);
             return;
@@ -470,7 +579,7 @@ static void task_session_end(struct task *t)
         return;
     }
     t->phase = PHASE_IDLE;
-    task_complete(t, true, 0, "task stopped");
+    task_complete(t, WAIT_STOP, 0, "task stopped");
     if (t->ctx->on_idle)
         t->ctx->on_idle(t, t->ctx->userdata);
 }
@@ -589,8 +698,12 @@ static void task_run_main(struct task *t)
     r = task_check_conflict(t);
     if (r >= 0) {
         r = split_command(t->cfg->task_start, &argv);
+        char marker[256];
+        bool mark = !t->run_marked && task_log_format_marker(marker, sizeof(marker), t->runs + 1,
+                                                             now_usec(CLOCK_REALTIME), false) >= 0;
+        t->run_marked = false;
         if (r >= 0)
-            r = task_spawn(t, argv, CHILD_MAIN, t->cfg->task_start, &t->main);
+            r = task_spawn(t, argv, CHILD_MAIN, t->cfg->task_start, mark ? marker : NULL, &t->main);
         else
             task_msg(t, "task_start cannot be split");
     }
@@ -604,7 +717,7 @@ static void task_run_main(struct task *t)
         t->details = json_object_new_object();
         json_object_object_add(t->details, "msg", json_object_new_string(why));
         t->end_time = now_usec(CLOCK_REALTIME);
-        task_complete(t, false, r == -EBUSY ? -EBUSY : -ENOEXEC,
+        task_complete(t, WAIT_START, r == -EBUSY ? -EBUSY : -ENOEXEC,
                       r == -EBUSY ? t->message
                       : t->cfg->type == TASK_PERIOD
                           ? task_msg(t, "period task start popen failed, invalid command (%s)", why)
@@ -621,16 +734,62 @@ static void task_run_main(struct task *t)
                   on_heartbeat_timeout);
     if (t->cfg->timeout > 0)
         timer_arm(t, &t->run_timer, (usec_t) t->cfg->timeout * USEC_PER_SEC, on_run_timeout);
-    task_complete(t, false, 0, "start task success");
+    task_complete_started(t);
+}
+
+/* The message of a FAIL result the task reported during this run: details.msg, else the whole
+ * details as JSON text; escaped for one line. "" when there is none. */
+static void task_fail_message(const struct task *t, char *buf, size_t size)
+{
+    json_object *m;
+    const char *text = NULL;
+    size_t len = 0;
+
+    buf[0] = 0;
+    if (t->result_level != SENTRY_RESULT_FAIL || !t->details)
+        return;
+    if (json_object_object_get_ex(t->details, "msg", &m) &&
+        json_object_is_type(m, json_type_string) && json_object_get_string_len(m) > 0) {
+        text = json_object_get_string(m);
+        len = (size_t) json_object_get_string_len(m);
+    } else if (json_object_is_type(t->details, json_type_object) &&
+               json_object_object_length(t->details) > 0)
+        text = json_plain(t->details, &len);
+    if (text)
+        text_sanitize(buf, size, text, len);
+}
+
+/* Answers the start requests still in their grace: the process ended before it was over. */
+static void task_complete_grace(struct task *t, bool ok)
+{
+    char msg[TASK_REASON_MAX + 128];
+
+    if (ok) {
+        task_complete(t, WAIT_GRACE, 0, "start task success");
+        return;
+    }
+    if (t->state == TASK_FAILED)
+        snprintf(msg, sizeof(msg), "failed right after it started: FAILED: %s", strna(t->reason));
+    else /* a period task: its next run comes */
+        snprintf(msg, sizeof(msg), "failed right after it started: %s (runs again every %u s): %s",
+                 task_state_to_string(t->state), t->cfg->interval, strna(t->last_failure));
+    task_complete(t, WAIT_GRACE, -ECHILD, msg);
 }
 
 static void on_main_exit(struct task *t, const siginfo_t *si)
 {
-    char desc[128];
+    char desc[128], fail[TASK_RESULT_MESSAGE_MAX], why[TASK_REASON_MAX];
     bool ok = process_exit_is_success(si->si_code, si->si_status);
     enum stop_cause cause = t->stop_cause;
 
     process_describe_exit(si->si_code, si->si_status, desc, sizeof(desc));
+    /* The real reason first, as the task told it, then how the process ended. */
+    task_fail_message(t, fail, sizeof(fail));
+    if (*fail)
+        snprintf(why, sizeof(why), "%s (%s)", fail, desc);
+    else
+        snprintf(why, sizeof(why), "%s", desc);
+    set_string(&t->last_failure, ok ? NULL : why);
     timer_disarm(t->heartbeat_timer);
     timer_disarm(t->run_timer);
     timer_disarm(t->kill_timer);
@@ -646,6 +805,7 @@ static void on_main_exit(struct task *t, const siginfo_t *si)
         t->phase = PHASE_IDLE;
         task_set_state(t, TASK_WAITING, NULL);
         task_schedule_next(t);
+        task_complete_grace(t, ok);
         return;
     }
 
@@ -658,15 +818,16 @@ static void on_main_exit(struct task *t, const siginfo_t *si)
         if (ok)
             task_set_state(t, TASK_EXITED, NULL);
         else {
-            char why[160];
-            snprintf(why, sizeof(why), "stopped: %s", desc);
-            task_set_state(t, TASK_FAILED, why);
+            char stopped[160];
+            snprintf(stopped, sizeof(stopped), "stopped: %s", desc);
+            task_set_state(t, TASK_FAILED, stopped);
         }
         break;
     case STOP_NONE:
-        task_set_state(t, ok ? TASK_EXITED : TASK_FAILED, desc);
+        task_set_state(t, ok ? TASK_EXITED : TASK_FAILED, why);
         break;
     }
+    task_complete_grace(t, ok);
     task_session_end(t);
 }
 
@@ -716,8 +877,9 @@ struct task *task_free(struct task *t)
 {
     if (!t)
         return NULL;
-    task_complete(t, false, -ECANCELED, "task removed");
-    task_complete(t, true, -ECANCELED, "task removed");
+    task_complete(t, WAIT_START, -ECANCELED, "task removed");
+    task_complete(t, WAIT_GRACE, -ECANCELED, "task removed");
+    task_complete(t, WAIT_STOP, -ECANCELED, "task removed");
     task_kill_group(t, t->main, SIGKILL);
     task_kill_group(t, t->hook, SIGKILL);
     task_child_free(t->main);
@@ -733,6 +895,7 @@ struct task *task_free(struct task *t)
     free(t->hook_failure);
     free(t->reason);
     free(t->last_run);
+    free(t->last_failure);
     json_object_put(t->details);
     task_config_free(t->cfg);
     free(t);
@@ -740,6 +903,12 @@ struct task *task_free(struct task *t)
 }
 
 int task_start(struct task *t, task_done_fn done, void *userdata, const char **message)
+{
+    return task_start_with_grace(t, 0, done, userdata, message);
+}
+
+int task_start_with_grace(struct task *t, usec_t grace, task_done_fn done, void *userdata,
+                          const char **message)
 {
     if (!t->cfg->enabled) {
         *message = "mod is not enabled";
@@ -753,12 +922,13 @@ int task_start(struct task *t, task_done_fn done, void *userdata, const char **m
         *message = "task is running, please wait";
         return -EBUSY;
     }
-    if (task_add_waiter(t, false, done, userdata) < 0) {
+    if (task_add_waiter(t, WAIT_START, grace, done, userdata) < 0) {
         *message = "out of memory";
         return -ENOMEM;
     }
     timer_disarm(t->period_timer);
     t->stop_cause = STOP_NONE;
+    t->run_marked = false;
     t->period_enabled = t->cfg->type == TASK_PERIOD;
     task_set_state(t, TASK_RUNNING, NULL);
     if (t->cfg->task_pre)
@@ -780,14 +950,14 @@ static int task_do_stop(struct task *t, task_done_fn done, void *userdata, const
             return 1;
         }
         /* A period task between runs: its session ends now. */
-        if (task_add_waiter(t, true, done, userdata) < 0)
+        if (task_add_waiter(t, WAIT_STOP, 0, done, userdata) < 0)
             return -ENOMEM;
         task_set_state(t, TASK_EXITED, NULL);
         task_session_end(t);
         return 0;
     case PHASE_PRE:
         /* Let the running pre command go, then end the session instead of starting. */
-        if (task_add_waiter(t, true, done, userdata) < 0)
+        if (task_add_waiter(t, WAIT_STOP, 0, done, userdata) < 0)
             return -ENOMEM;
         t->stop_cause = STOP_REQUEST;
         t->period_enabled = false;
@@ -795,7 +965,7 @@ static int task_do_stop(struct task *t, task_done_fn done, void *userdata, const
         return 0;
     case PHASE_STOPPING:
     case PHASE_POST:
-        return task_add_waiter(t, true, done, userdata);
+        return task_add_waiter(t, WAIT_STOP, 0, done, userdata);
     case PHASE_MAIN:
         break;
     default:
@@ -817,14 +987,14 @@ static int task_do_stop(struct task *t, task_done_fn done, void *userdata, const
             log_task_warning(task_name(t), "a task_stop command still runs, starting another");
             t->stopper = task_child_free(t->stopper);
         }
-        r = task_spawn(t, argv, CHILD_STOPPER, t->cfg->task_stop, &t->stopper);
+        r = task_spawn(t, argv, CHILD_STOPPER, t->cfg->task_stop, NULL, &t->stopper);
     }
     if (r < 0) {
         log_task_error(task_name(t), "task %s stop Popen failed: %s", task_name(t), t->message);
         *message = task_msg(t, "task stop command could not be started: %.400s", t->message);
         return -ENOEXEC;
     }
-    if (task_add_waiter(t, true, done, userdata) < 0)
+    if (task_add_waiter(t, WAIT_STOP, 0, done, userdata) < 0)
         return -ENOMEM;
     t->stop_cause = STOP_REQUEST;
     t->period_enabled = false;
@@ -992,6 +1162,11 @@ json_object *task_status_json(const struct task *t)
     json_object_object_add(o, "task_start", json_object_new_string(c->task_start));
     json_object_object_add(o, "task_stop", json_object_new_string(c->task_stop));
     json_object_object_add(o, "mod_file", json_object_new_string(c->path));
+    char log_path[4096];
+    json_object_object_add(o, "log_file",
+                           task_get_log_path(t, log_path, sizeof(log_path)) >= 0
+                               ? json_object_new_string(log_path)
+                               : NULL);
     w = json_object_new_array();
     for (char **p = t->warnings; p && *p; p++)
         json_object_array_add(w, json_object_new_string(*p));

@@ -78,6 +78,12 @@ bool task_is_active(const struct task *t); /* phase != IDLE */
 /* Starts a session. 0: done() will be called once the main process runs or starting failed.
  * <0: refused at once with *message (static or owned by the task; valid until the next call). */
 int task_start(struct task *t, task_done_fn done, void *userdata, const char **message);
+/* task_start() whose done() waits, once the main process runs, for grace or for the end of the
+ * process, whichever comes first: a process that failed by then completes with -ECHILD and a
+ * message naming the state and the reason ("failed right after it started: FAILED: ..."); one
+ * that ended cleanly, or still runs, with success. The event loop runs meanwhile. */
+int task_start_with_grace(struct task *t, usec_t grace, task_done_fn done, void *userdata,
+                          const char **message);
 /* Stops the task. 0: done() will be called when it has stopped. 1: nothing to stop
  * ("task already stopped"), done() is not called. <0: refused with *message. */
 int task_stop(struct task *t, task_done_fn done, void *userdata, const char **message);
@@ -93,7 +99,14 @@ void task_set_warnings(struct task *t, char **warnings); /* takes the strv */
  * task is already idle. */
 bool task_shutdown(struct task *t);
 
-/* {"name","type","state","reason",...}: what `status` shows. */
+/* <log_dir>/<task>.log, where the task's output goes. -ENAMETOOLONG when it does not fit. */
+int task_get_log_path(const struct task *t, char *buf, size_t size);
+/* The last max_lines lines of the task's last run in its log (task_log_read_tail()). */
+int task_read_log_tail(const struct task *t, unsigned max_lines, char ***ret);
+
+/* {"name","type","state","reason",...}: what `status` shows. The reason of a FAILED task whose
+ * run reported a FAIL result is that result's message followed by how the process ended:
+ * "no disk to watch (exited with status 1)". */
 json_object *task_status_json(const struct task *t);
 /* The reference's result_info: {"result","start_time","end_time","error_msg","details"}. */
 json_object *task_result_json(const struct task *t);

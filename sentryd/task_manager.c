@@ -8,6 +8,7 @@
 #include "names.h"
 #include "sentry/sentry.h"
 #include "strv.h"
+#include "task_log.h"
 #include "task_manager.h"
 
 struct task_manager {
@@ -87,6 +88,17 @@ struct task *task_manager_find(const struct task_manager *m, const char *name)
 {
     ssize_t i = name ? task_manager_index(m, name) : -1;
     return i >= 0 ? m->tasks[i] : NULL;
+}
+
+const char *task_not_found_message(char *buf, size_t size, const char *name)
+{
+    char escaped[TASK_NOT_FOUND_MESSAGE_MAX - 64];
+
+    if (!name)
+        name = "";
+    text_sanitize(escaped, sizeof(escaped), name, strlen(name));
+    snprintf(buf, size, "cannot find task by name %s: task not exist", escaped);
+    return buf;
 }
 
 size_t task_manager_count(const struct task_manager *m)
@@ -228,7 +240,11 @@ static int task_manager_reload_one(struct task_manager *m, int dirfd, const char
     if (asprintf(&filename, "%s%s", name, MOD_SUFFIX) < 0)
         return -ENOMEM;
     if (faccessat(dirfd, filename, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (asprintf(message, "mod name invalid: %s/%s does not exist", m->tasks_dir, filename) < 0)
+        char nf[TASK_NOT_FOUND_MESSAGE_MAX];
+        /* No such task either: the answer of every verb, with the reference's reload reply. */
+        if (asprintf(message, "%s%smod name invalid: %s/%s does not exist%s",
+                     t ? "" : task_not_found_message(nf, sizeof(nf), name), t ? "" : " (",
+                     m->tasks_dir, filename, t ? "" : ")") < 0)
             *message = NULL;
         return -ENOENT;
     }

@@ -39,6 +39,13 @@ void task_manager_start_onstart(struct task_manager *m);
 int task_manager_reload(struct task_manager *m, const char *name, char **message, char ***warnings);
 
 struct task *task_manager_find(const struct task_manager *m, const char *name);
+
+/* The one message every verb answers (with ENOENT) for a name that names no task: "cannot find
+ * task by name NAME: task not exist". It holds both phrasings of the reference (status and
+ * get_result said the first, start and stop the second), so a script written for either still
+ * finds its words. The name is escaped (it comes from a client). Returns buf. */
+#define TASK_NOT_FOUND_MESSAGE_MAX 1200
+const char *task_not_found_message(char *buf, size_t size, const char *name);
 size_t task_manager_count(const struct task_manager *m);
 struct task *task_manager_get(const struct task_manager *m, size_t i); /* sorted by name */
 size_t task_manager_count_active(const struct task_manager *m);

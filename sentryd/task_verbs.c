@@ -1,21 +1,24 @@
 /* task_verbs.c: the task verbs of the native protocol: list, status, start, stop, reload,
  * get_result (operators) and result, heartbeat (tasks). Messages keep the reference's wording
- * where one exists. */
+ * where one exists; a name that names no task gets the same answer in every verb
+ * (task_not_found_message()). */
 #include "daemon.h"
 #include "log.h"
 #include "names.h"
 #include "sentry/sentry.h"
 #include "strv.h"
+#include "task_log.h"
 
 static struct daemon *req_daemon(struct request *r)
 {
     return r->userdata;
 }
 
-/* The task named by "task"; answers the request (ENOENT / EPERM) when there is none or it is
- * disabled. notfound is the reference's message for this verb. */
-static int req_task(struct request *r, const char *notfound, bool allow_disabled, struct task **ret)
+/* The task named by "task"; answers the request (ENOENT / ENOTSUP) when there is none or it is
+ * disabled. */
+static int req_task(struct request *r, bool allow_disabled, struct task **ret)
 {
+    char nf[TASK_NOT_FOUND_MESSAGE_MAX];
     const char *name;
     int k = request_get_task_name(r, &name);
     if (k < 0)
@@ -23,7 +26,7 @@ static int req_task(struct request *r, const char *notfound, bool allow_disabled
     struct task *t =
         task_name_is_valid(name) ? task_manager_find(req_daemon(r)->tasks, name) : NULL;
     if (!t)
-        return request_reply_error(r, ENOENT, "%s", notfound);
+        return request_reply_error(r, ENOENT, "%s", task_not_found_message(nf, sizeof(nf), name));
     if (!allow_disabled && !task_get_config(t)->enabled)
         return request_reply_error(r, ENOTSUP, "mod is not enabled");
     *ret = t;
@@ -70,30 +73,55 @@ static int verb_list(struct request *r)
 
 static const char *const task_only[] = {"task", NULL};
 
+/* status: the task's state and settings, and, like systemctl status, the last lines of its log
+ * for its last run ("lines", default TASK_LOG_LINES_DEFAULT, 0 for none). */
 static int verb_status(struct request *r)
 {
+    static const char *const members[] = {"task", "lines", NULL};
+    _cleanup_strv_free_ char **tail = NULL;
+    uint64_t lines = TASK_LOG_LINES_DEFAULT;
     struct task *t;
     int k;
 
-    if ((k = request_check_members(r, task_only)) < 0 ||
-        (k = req_task(r, "cannot find task by name", false, &t)) < 0)
+    if ((k = request_check_members(r, members)) < 0 || (k = req_task(r, false, &t)) < 0 ||
+        (k = request_get_uint64(r, "lines", false, TASK_LOG_LINES_MAX, &lines)) < 0)
         return k;
-    return request_reply(r, task_status_json(t));
+    json_object *res = task_status_json(t), *arr = json_object_new_array();
+    if (!res || !arr) {
+        json_object_put(res);
+        json_object_put(arr);
+        return -ENOMEM;
+    }
+    if (lines > 0) {
+        k = task_read_log_tail(t, (unsigned) lines, &tail);
+        if (k == -ENOMEM) {
+            json_object_put(res);
+            json_object_put(arr);
+            return k;
+        }
+        if (k < 0 && k != -ENOENT) {
+            /* A symlink or a FIFO where the log should be: say so, show nothing of it. */
+            char msg[128];
+            snprintf(msg, sizeof(msg), "cannot read the log: %s", strerror(-k));
+            log_task_warning_errno(task_name(t), k, "status: cannot read the task's log: %m");
+            json_object_object_add(res, "log_error", json_object_new_string(msg));
+        }
+    }
+    for (char **p = tail; p && *p; p++)
+        json_object_array_add(arr, json_object_new_string(*p));
+    json_object_object_add(res, "log_tail", arr);
+    return request_reply(r, res);
 }
 
 static int verb_get_result(struct request *r)
 {
-    const char *name = NULL;
     struct task *t;
     int k;
 
-    if ((k = request_check_members(r, task_only)) < 0 || (k = request_get_task_name(r, &name)) < 0)
+    if ((k = request_check_members(r, task_only)) < 0 || (k = req_task(r, true, &t)) < 0)
         return k;
-    t = task_name_is_valid(name) ? task_manager_find(req_daemon(r)->tasks, name) : NULL;
-    if (!t)
-        return request_reply_error(r, ENOENT, "cannot find task by name %s", name);
     if (!task_get_config(t)->enabled)
-        return request_reply_error(r, ENOTSUP, "mod %s is not enabled", name);
+        return request_reply_error(r, ENOTSUP, "mod %s is not enabled", task_name(t));
     return request_reply(r, task_result_json(t));
 }
 
@@ -112,24 +140,28 @@ static void on_task_done(struct task *t, int error, const char *message, void *u
     pending_reply_ok(p, res);
 }
 
-/* start and stop: answered once the task has started / stopped (on_task_done). */
-static int task_action(struct request *r, const char *what,
-                       int (*action)(struct task *, task_done_fn, void *, const char **))
+/* start and stop: answered once the task has started / stopped (on_task_done). A start is
+ * answered after [tasks] start_grace_ms, or as soon as the process ends within it, so that a
+ * task that dies at once is reported as failed, not as started. */
+static int task_action(struct request *r, bool start)
 {
     struct pending_reply *p;
     const char *msg = NULL;
     struct task *t;
     int k;
 
-    if ((k = request_check_members(r, task_only)) < 0 ||
-        (k = req_task(r, "task not exist", false, &t)) < 0)
+    if ((k = request_check_members(r, task_only)) < 0 || (k = req_task(r, false, &t)) < 0)
         return k;
     p = request_defer(r);
     if (!p)
         return -ENOMEM;
-    log_task_info(task_name(t), "%s requested by uid %d pid %d", what, (int) request_uid(r),
-                  (int) request_pid(r));
-    k = action(t, on_task_done, p, &msg);
+    log_task_info(task_name(t), "%s requested by uid %d pid %d", start ? "start" : "stop",
+                  (int) request_uid(r), (int) request_pid(r));
+    if (start)
+        k = task_start_with_grace(t, (usec_t) req_daemon(r)->config.start_grace_ms * USEC_PER_MSEC,
+                                  on_task_done, p, &msg);
+    else
+        k = task_stop(t, on_task_done, p, &msg);
     if (k < 0)
         pending_reply_error(p, k, msg);
     else if (k > 0)
@@ -139,12 +171,12 @@ static int task_action(struct request *r, const char *what,
 
 static int verb_start(struct request *r)
 {
-    return task_action(r, "start", task_start);
+    return task_action(r, true);
 }
 
 static int verb_stop(struct request *r)
 {
-    return task_action(r, "stop", task_stop);
+    return task_action(r, false);
 }
 
 static int verb_reload(struct request *r)
@@ -180,7 +212,7 @@ static int verb_reload(struct request *r)
 /* result and heartbeat come from the task itself: root, or the user the task runs as. */
 static int req_task_from_task(struct request *r, struct task **ret)
 {
-    int k = req_task(r, "task not exist", true, ret);
+    int k = req_task(r, true, ret);
     if (k < 0)
         return k;
     const struct task_config *c = task_get_config(*ret);

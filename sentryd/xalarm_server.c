@@ -455,10 +455,16 @@ static int bind_unix(const char *path, int type, unsigned mode, const char *grou
         return log_error_errno(errno, "cannot bind %s: %m", path);
     if (chmod(path, mode) < 0)
         return log_error_errno(errno, "chmod %s: %m", path);
+    /* The same access as the control socket: root, and the group when there is one. */
     if (group) {
+        errno = 0;
         struct group *g = getgrnam(group);
-        if (!g || chown(path, (uid_t) -1, g->gr_gid) < 0)
-            log_warning("cannot give %s to group %s", path, group);
+        if (!g)
+            log_warning_errno(errno ? errno : ENOENT,
+                              "%s keeps group root: group '%s' not found: %m", path, group);
+        else if (chown(path, (uid_t) -1, g->gr_gid) < 0)
+            log_warning_errno(errno, "%s keeps group root: cannot give it to group '%s': %m", path,
+                              group);
     }
     if (type == SOCK_STREAM && listen(fd, 128) < 0)
         return log_error_errno(errno, "listen on %s: %m", path);

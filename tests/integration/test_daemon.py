@@ -140,7 +140,7 @@ class PermissionTest(SentryTestCase):
         for verb in ("start", "stop", "reload"):
             rc, out, err = self.root.ctl(verb, "t", user=NOBODY)
             self.assertEqual(rc, 4, (verb, out, err))
-            self.assertIn("permission denied: '%s' is only allowed for root" % verb, err)
+            self.assertIn("sentryctl: %s: permission denied: %s needs root" % (verb, verb), err)
         # a task reports for itself only: nobody may report for "mine", not for "t"
         code = ("import json,socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);"
                 "f=s.makefile('rw');"

@@ -204,7 +204,8 @@ class TaskLifecycleTest(SentryTestCase):
         self.mod("test_reload", type="period", interval="20", task_start="%s 1" % SLEEP)
         self.root.start()
         self.root.ctl("stop", "test_reload")
-        self.mod("test_reload", type="period", interval="3", task_start="%s 1" % SLEEP)
+        # runs of 2 s: the start answers after its 1 s grace, while the first run still runs
+        self.mod("test_reload", type="period", interval="3", task_start="%s 2" % SLEEP)
         rc, out, _ = self.root.ctl("reload", "test_reload")
         self.assertEqual(rc, 0, out)
         self.root.ctl("start", "test_reload")
