@@ -145,13 +145,15 @@ static void print_sources(json_object *rep, json_object *want_disks, json_object
 
             if (json_array_length(want_stages) && !list_has(want_stages, stage))
                 continue;
-            printf("%-10s %-9s %-9s", disk, stage, src ? src : "-");
+            printf("%-10s %-9s %s", disk, stage, src ? src : "-");
             if (json_object_is_type(why_not, json_type_object)) {
                 json_object_object_foreach(why_not, other, why)
                 {
                     if (!source_available(rep, other))
                         continue;
-                    printf("%s%s: %s", first ? "  " : "; ", other, json_object_get_string(why));
+                    /* the reasons line up in their column */
+                    printf("%*s%s: %s", first ? 9 - (int) strlen(src ? src : "-") + 2 : 0,
+                           first ? "" : "; ", other, json_object_get_string(why));
                     first = false;
                 }
             }
