@@ -324,13 +324,10 @@ static int cmd_get_alarm(struct ctl *ctl, int argc, char **argv)
         else
             return EXIT_USAGE;
     }
-    if (optind + 1 != argc)
-        return ctl_usage_error(argv[0],
-                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
-                               optind < argc ? argv[optind + 1] : "");
-    if (ctl_check_task_arg(argv[0], argv[optind]) != EXIT_OK)
+    const char *name;
+    if (ctl_task_operand(argc, argv, &name) != EXIT_OK)
         return EXIT_USAGE;
-    json_object_object_add(args, "task", json_object_new_string(argv[optind]));
+    json_object_object_add(args, "task", json_object_new_string(name));
     int r = ctl_call(ctl, "get_alarm", args, &res);
     if (r != EXIT_OK)
         return r;

@@ -148,6 +148,16 @@ int ctl_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int ctl_task_operand(int argc, char **argv, const char **name)
+{
+    if (optind + 1 != argc)
+        return ctl_usage_error(argv[0],
+                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
+                               optind < argc ? argv[optind + 1] : "");
+    *name = argv[optind];
+    return ctl_check_task_arg(argv[0], *name);
+}
+
 int ctl_check_task_arg(const char *cmd, const char *name)
 {
     if (strlen(name) > 256) {

@@ -44,6 +44,9 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
  * error. The command's own help text is printed for --help (returns 'h'). */
 void ctl_print_json(json_object *o);
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The one operand left after the options (argv[optind]) must be a task name: *name gets it.
+ * EXIT_OK, or EXIT_USAGE after saying what is wrong. */
+int ctl_task_operand(int argc, char **argv, const char **name);
 /* Checks a task name argument as the reference client does (longer than 256 is refused). */
 int ctl_check_task_arg(const char *cmd, const char *name);
 /* Prints `text` as the help of a command and returns EXIT_OK. */

@@ -31,14 +31,7 @@ static int task_arg(struct ctl *ctl, int argc, char **argv, const char *help, co
         *done = true;
         return EXIT_USAGE;
     }
-    if (optind + 1 != argc) {
-        *done = true;
-        return ctl_usage_error(argv[0],
-                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
-                               optind < argc ? argv[optind + 1] : "");
-    }
-    *name = argv[optind];
-    int r = ctl_check_task_arg(argv[0], *name);
+    int r = ctl_task_operand(argc, argv, name);
     *done = r != EXIT_OK;
     return r;
 }
@@ -155,13 +148,10 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
             return ctl_usage_error(argv[0], "--lines needs a number of lines 0..%d, got '%s'",
                                    STATUS_LINES_MAX, optarg);
     }
-    if (optind + 1 != argc)
-        return ctl_usage_error(argv[0],
-                               optind >= argc ? "missing task name" : "unrecognized arguments: %s",
-                               optind < argc ? argv[optind + 1] : "");
-    if (ctl_check_task_arg(argv[0], argv[optind]) != EXIT_OK)
+    const char *name;
+    if (ctl_task_operand(argc, argv, &name) != EXIT_OK)
         return EXIT_USAGE;
-    args = task_args(argv[optind]);
+    args = task_args(name);
     json_object_object_add(args, "lines", json_object_new_uint64(lines));
     r = ctl_call(ctl, "status", args, &res);
     if (r != EXIT_OK || !res)
