@@ -808,7 +808,12 @@ class VM:
         ndimm = sum(1 for d in self.devices if d.dimm_mb)
         if ndimm:
             mem += ",slots=%d,maxmem=%dM" % (ndimm, self.mem_mb + dimm_mb)
-        argv = [find_qemu(), "-accel", self.accel, "-cpu", self.cpu, "-machine", self.machine,
+        # TCG emulates the guest's CPUs on one host thread, in turn: with one thread per vCPU
+        # (MTTCG), the kernel's live patching of its own code (text_poke_bp, as the static keys
+        # of tracepoints flip when BPF programs attach and detach) was seen to leave a vCPU
+        # spinning at the patched site for good.
+        accel = "tcg,thread=single" if self.accel == "tcg" else self.accel
+        argv = [find_qemu(), "-accel", accel, "-cpu", self.cpu, "-machine", self.machine,
                 "-m", mem, "-smp", str(self.cpus), "-nodefaults", "-nographic", "-no-reboot",
                 "-kernel", image, "-initrd", initramfs, "-append", self.cmdline(),
                 "-serial", "file:" + os.path.join(self.workdir, "console.log"),
@@ -956,6 +961,11 @@ class VM:
         if not self.workdir or not os.path.isdir(self.workdir):
             return
         if self.keep:
+            # no owner any more: later runs' clean-up of stale dirs leaves it alone
+            try:
+                os.unlink(os.path.join(self.workdir, "owner.pid"))
+            except FileNotFoundError:
+                pass
             print("lab: kept %s" % self.workdir, file=sys.stderr)
             return
         shutil.rmtree(self.workdir, ignore_errors=True)
