@@ -43,6 +43,45 @@ _handlers_installed = False
 _previous_handlers = {}
 
 
+class ReadLoad:
+    """Direct reads spread over the first 32 MiB of some block devices, from a few threads each,
+    until the with block ends; a device that goes away ends its threads."""
+
+    def __init__(self, devices, threads_per_disk=4):
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(d,), daemon=True)
+                        for d in devices for _ in range(threads_per_disk)]
+
+    def run(self, dev):
+        import mmap
+        buf = mmap.mmap(-1, 4096)
+        try:
+            fd = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+        except OSError:
+            return
+        size = 32 << 20
+        i = 0
+        while not self.stop.is_set():
+            i = (i * 7919 + 4096) % size
+            try:
+                os.preadv(fd, [buf], i & ~4095)
+            except OSError:
+                if not os.path.exists(dev):
+                    break
+                time.sleep(0.01)
+        os.close(fd)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(15)
+
+
 class SlowDiskError(RuntimeError):
     pass
 
