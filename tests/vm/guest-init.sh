@@ -5,7 +5,8 @@
 # (9p tag "host", read-only) under an overlay whose upper is a tmpfs, a fresh tmpfs /run with the
 # share (9p tag "lab") at /run/lab, then switch_root into the overlay. Stage 2 (PID 1 in the
 # overlay, so the kernel's own modprobe calls find the host's kmod): the guest's own /proc, /sys,
-# /dev, /dev/pts, /dev/shm, /tmp, debugfs, tracefs and cgroup2; the cached modules tree bound at
+# /dev, /dev/pts, /dev/shm, debugfs, tracefs and cgroup2 (/tmp is the overlay's, so host files
+# under /tmp are seen); the cached modules tree bound at
 # /lib/modules/<release>, the kernel's config at /boot/config-<release>; the devices' modules;
 # then the runner (guest-runner.py, with the host's python3) runs the command and writes its
 # status; then sync and power off.
@@ -59,7 +60,8 @@ stage2() {
     mkdir -p /dev/pts /dev/shm
     must mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
     must mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-    must mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+    # /tmp stays the overlay's: a checkout or build tree under the host's /tmp is visible (and
+    # what the guest writes there stays in the overlay like everything else)
     must mount -t debugfs debugfs /sys/kernel/debug
     must mount -t tracefs tracefs /sys/kernel/tracing
     must mount -t cgroup2 cgroup2 /sys/fs/cgroup

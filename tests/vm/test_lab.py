@@ -119,9 +119,9 @@ class Lab(unittest.TestCase):
     def setUpClass(cls):
         labtest.require_lab()
         cls.tmp = tempfile.TemporaryDirectory(prefix="sentry-lab-test.")
-        # A host directory the guest also sees (its /tmp is a fresh tmpfs): the build tree.
-        base = os.environ.get("SENTRY_BUILD_DIR") or "/var/tmp"
-        cls.probe = tempfile.TemporaryDirectory(prefix="sentry-lab-probe.", dir=base)
+        # A host directory under /tmp, where a checkout or build tree may be: the guest sees it
+        # and its writes there stay in the overlay.
+        cls.probe = tempfile.TemporaryDirectory(prefix="sentry-lab-probe.", dir="/tmp")
         for name in ("kept", "deleted"):
             with open(os.path.join(cls.probe.name, name), "w") as f:
                 f.write("host")
@@ -195,10 +195,11 @@ class Lab(unittest.TestCase):
         mounts = self.report()["mounts"]
         for path, fstype in (("/", "overlay"), ("/proc", "proc"), ("/sys", "sysfs"),
                              ("/dev", "devtmpfs"), ("/dev/pts", "devpts"), ("/dev/shm", "tmpfs"),
-                             ("/tmp", "tmpfs"), ("/run", "tmpfs"), (lab.GUEST_SHARE, "9p"),
+                             ("/run", "tmpfs"), (lab.GUEST_SHARE, "9p"),
                              ("/sys/kernel/debug", "debugfs"),
                              ("/sys/kernel/tracing", "tracefs"), ("/sys/fs/cgroup", "cgroup2")):
             self.assertEqual(mounts.get(path, [None])[0], fstype, path)
+        self.assertNotIn("/tmp", mounts)  # the overlay's: the host's /tmp shows through
 
     def test_modprobe_from_the_cached_tree(self):
         loop = self.report()["modprobe_loop"]
