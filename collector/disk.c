@@ -1,19 +1,9 @@
-/* disk.c: disk type names and classification (see disk.h). */
+/* disk.c: disk type classification and name checks (see disk.h). */
 #include <ctype.h>
 #include <errno.h>
 
 #include "disk.h"
 #include "macro.h"
-#include "string_table.h"
-
-static const char *const disk_type_table[_DISK_TYPE_MAX] = {
-    [DISK_NVME_SSD] = "nvme_ssd",
-    [DISK_SATA_SSD] = "sata_ssd",
-    [DISK_SATA_HDD] = "sata_hdd",
-    [DISK_VIRTUAL] = "virtual",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(disk_type, enum disk_type, disk_type_table, _DISK_TYPE_MAX)
 
 enum disk_type disk_type_classify(const char *name, bool rotational)
 {

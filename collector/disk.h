@@ -7,16 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum disk_type {
-    DISK_NVME_SSD,
-    DISK_SATA_SSD,
-    DISK_SATA_HDD,
-    DISK_VIRTUAL, /* loop, virtio, nbd, zram, ...: anything that is not one of the above */
-    _DISK_TYPE_MAX,
-};
-const char *
-disk_type_to_string(enum disk_type t);    /* "nvme_ssd", "sata_ssd", "sata_hdd", "virtual" */
-int disk_type_from_string(const char *s); /* enum value or -EINVAL */
+#include "io_vocab.h"
 
 #define DISK_NAME_MAX 32
 

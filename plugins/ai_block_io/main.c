@@ -24,11 +24,11 @@ static json_object *details_json(const struct ai_disk *d)
         json_object *per_io = json_object_new_object();
         for (size_t i = 0; i < ai_disk_n_detectors(d); i++) {
             const char *stage;
-            enum slowio_iotype io;
+            enum io_op io;
             struct ai_detector *det = ai_disk_detector_at(d, i, &stage, &io);
             if ((int) ai_detector_get_metric(det) != m)
                 continue;
-            const char *ion = slowio_iotype_to_string(io);
+            const char *ion = io_op_to_string(io);
             json_object *stages;
             if (!json_object_object_get_ex(per_io, ion, &stages)) {
                 stages = json_object_new_object();
@@ -100,14 +100,14 @@ static int ai_build(void *state, struct slowio_runtime *rt, const void *c)
         if (r < 0)
             return r;
         for (char **stage = sd->stages; *stage; stage++)
-            for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+            for (int io = 0; io < SLOWIO_IOTYPES; io++)
                 if (cfg->common.iotypes[io] &&
                     (r = ai_disk_add(st->disks[i], *stage, io,
                                      ai_config_limits(cfg, *stage, sd->type, io))) < 0)
                     return r;
         _cleanup_free_ char *stages = strv_join(sd->stages, ",");
         log_info("watching %s (%s): stages %s; training on %zu samples", sd->name,
-                 slowio_disk_type_to_string(sd->type), strna(stages), params.train_size);
+                 disk_type_to_string(sd->type), strna(stages), params.train_size);
     }
     return 0;
 }
@@ -126,8 +126,8 @@ static void ai_period(void *state, struct slowio_runtime *rt, const void *c,
         /* A disk that is gone takes its alarm with it. */
         if (p->present[i]) {
             for (char **stage = rt->disks[i].stages; *stage; stage++) {
-                int s = slowio_stage_from_string(*stage);
-                for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+                int s = io_stage_from_string(*stage);
+                for (int io = 0; io < SLOWIO_IOTYPES; io++)
                     if (cfg->common.iotypes[io] && p->valid[i][s][io])
                         ai_disk_push(st->disks[i], *stage, io, &p->s[i][s][io], NULL);
             }

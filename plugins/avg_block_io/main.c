@@ -13,8 +13,8 @@
 #define SERIES_MAX 300
 
 /* "bio: [1.0, 2.0], rq_driver: [...]" for one series of every stage of (disk, io). */
-static void append_series(const struct avg_disk *d, enum slowio_iotype io, enum avg_series what,
-                          char *buf, size_t size)
+static void append_series(const struct avg_disk *d, enum io_op io, enum avg_series what, char *buf,
+                          size_t size)
 {
     double v[SERIES_MAX];
     size_t off = 0;
@@ -22,7 +22,7 @@ static void append_series(const struct avg_disk *d, enum slowio_iotype io, enum 
     buf[0] = 0;
     for (size_t i = 0; i < avg_disk_n_detectors(d); i++) {
         const char *stage;
-        enum slowio_iotype dio;
+        enum io_op dio;
         struct avg_detector *det = avg_disk_detector_at(d, i, &stage, &dio);
         if (dio != io)
             continue;
@@ -37,8 +37,7 @@ static void append_series(const struct avg_disk *d, enum slowio_iotype io, enum 
 }
 
 /* The reference's alarm text (without disk_data). */
-static char *alarm_text(const struct avg_disk *d, enum slowio_iotype io,
-                        const struct avg_slow_event *ev)
+static char *alarm_text(const struct avg_disk *d, enum io_op io, const struct avg_slow_event *ev)
 {
     _cleanup_json_ json_object *o = json_object_new_object();
     json_object *details = json_object_new_object();
@@ -48,7 +47,7 @@ static char *alarm_text(const struct avg_disk *d, enum slowio_iotype io,
         return NULL;
     json_object_object_add(o, "alarm_source", json_object_new_string("avg_block_io"));
     json_object_object_add(o, "driver_name", json_object_new_string(avg_disk_name(d)));
-    json_object_object_add(o, "io_type", json_object_new_string(slowio_iotype_to_string(io)));
+    json_object_object_add(o, "io_type", json_object_new_string(io_op_to_string(io)));
     json_object_object_add(
         o, "reason",
         json_object_new_string(ev ? slow_reason_to_string(ev->reason, SLOWIO_PLUGIN_AVG_BLOCK_IO)
@@ -105,14 +104,14 @@ static int avg_build(void *state, struct slowio_runtime *rt, const void *c)
         if (r < 0)
             return r;
         for (char **stage = sd->stages; *stage; stage++)
-            for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+            for (int io = 0; io < SLOWIO_IOTYPES; io++)
                 if (cfg->common.iotypes[io] &&
                     (r = avg_disk_add(st->disks[i], *stage, io,
                                       avg_config_limits(cfg, *stage, sd->type, io))) < 0)
                     return r;
         _cleanup_free_ char *stages = strv_join(sd->stages, ",");
-        log_info("watching %s (%s): stages %s, window %u", sd->name,
-                 slowio_disk_type_to_string(sd->type), strna(stages), cfg->windows.win_size);
+        log_info("watching %s (%s): stages %s, window %u", sd->name, disk_type_to_string(sd->type),
+                 strna(stages), cfg->windows.win_size);
     }
     return 0;
 }
@@ -125,18 +124,18 @@ static void avg_period(void *state, struct slowio_runtime *rt, const void *c,
     const struct avg_config *cfg = c;
 
     for (size_t i = 0; i < rt->n_disks; i++)
-        for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++) {
+        for (int io = 0; io < SLOWIO_IOTYPES; io++) {
             char key[SLOWIO_DISK_NAME_MAX + 16];
             struct avg_slow_event ev;
             bool slow = false;
 
             if (!cfg->common.iotypes[io])
                 continue;
-            snprintf(key, sizeof(key), "%s/%s", rt->disks[i].name, slowio_iotype_to_string(io));
+            snprintf(key, sizeof(key), "%s/%s", rt->disks[i].name, io_op_to_string(io));
             /* A disk that is gone takes its alarm with it. */
             if (p->present[i]) {
                 for (char **stage = rt->disks[i].stages; *stage; stage++) {
-                    int s = slowio_stage_from_string(*stage);
+                    int s = io_stage_from_string(*stage);
                     if (p->valid[i][s][io])
                         avg_disk_push(st->disks[i], *stage, io, &p->s[i][s][io], NULL);
                 }

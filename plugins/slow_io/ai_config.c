@@ -98,7 +98,7 @@ void ai_config_done(struct ai_config *c)
 }
 
 const struct slowio_limits *ai_config_limits(const struct ai_config *c, const char *stage,
-                                             enum slowio_disk_type type, enum slowio_iotype io)
+                                             enum disk_type type, enum io_op io)
 {
     return c ? limit_table_get(&c->limits, stage, type, io) : NULL;
 }

@@ -46,7 +46,7 @@ int ai_config_load(const char *path, struct ai_config *ret, struct config_msgs *
 void ai_config_done(struct ai_config *c);
 
 const struct slowio_limits *ai_config_limits(const struct ai_config *c, const char *stage,
-                                             enum slowio_disk_type type, enum slowio_iotype io);
+                                             enum disk_type type, enum io_op io);
 /* The detector parameters: the chosen algorithm's parameter, and the training queue sizes in
  * samples (duration · 3600 / period_time, truncated, at least 1). */
 void ai_config_params(const struct ai_config *c, struct ai_params *ret);

@@ -145,7 +145,7 @@ const struct sliding_window *ai_detector_get_window(const struct ai_detector *d)
 
 struct ai_disk_entry {
     char stage[SLOWIO_STAGE_NAME_MAX + 1];
-    enum slowio_iotype io;
+    enum io_op io;
     struct ai_detector *detectors[_AI_METRIC_MAX];
     bool pushed; /* fed since the last judgement */
 };
@@ -209,8 +209,7 @@ const char *ai_disk_name(const struct ai_disk *d)
     return d ? d->name : NULL;
 }
 
-static struct ai_disk_entry *ai_disk_find(const struct ai_disk *d, const char *stage,
-                                          enum slowio_iotype io)
+static struct ai_disk_entry *ai_disk_find(const struct ai_disk *d, const char *stage, enum io_op io)
 {
     for (size_t i = 0; i < d->n_entries; i++)
         if (d->entries[i].io == io && streq(d->entries[i].stage, stage))
@@ -218,7 +217,7 @@ static struct ai_disk_entry *ai_disk_find(const struct ai_disk *d, const char *s
     return NULL;
 }
 
-int ai_disk_add(struct ai_disk *d, const char *stage, enum slowio_iotype io,
+int ai_disk_add(struct ai_disk *d, const char *stage, enum io_op io,
                 const struct slowio_limits *lim)
 {
     struct ai_disk_entry e = {}, *entries;
@@ -226,7 +225,7 @@ int ai_disk_add(struct ai_disk *d, const char *stage, enum slowio_iotype io,
 
     assert_return(d && lim, -EINVAL);
     assert_return(name_fits(stage, SLOWIO_STAGE_NAME_MAX), -EINVAL);
-    assert_return((unsigned) io < _SLOWIO_IOTYPE_MAX, -EINVAL);
+    assert_return((unsigned) io < SLOWIO_IOTYPES, -EINVAL);
     if (ai_disk_find(d, stage, io))
         return -EEXIST;
 
@@ -249,8 +248,8 @@ int ai_disk_add(struct ai_disk *d, const char *stage, enum slowio_iotype io,
     return 0;
 }
 
-int ai_disk_push(struct ai_disk *d, const char *stage, enum slowio_iotype io,
-                 const struct slowio_sample *s, struct ai_push_result results[_AI_METRIC_MAX])
+int ai_disk_push(struct ai_disk *d, const char *stage, enum io_op io, const struct slowio_sample *s,
+                 struct ai_push_result results[_AI_METRIC_MAX])
 {
     struct ai_disk_entry *e;
     const double values[_AI_METRIC_MAX] = {
@@ -291,7 +290,7 @@ static int ai_disk_collect(const struct ai_disk *d, char ***stages, char ***ios,
                 continue;
             r = strv_extend_unique(stages, e->stage);
             if (r >= 0)
-                r = strv_extend_unique(ios, slowio_iotype_to_string(e->io));
+                r = strv_extend_unique(ios, io_op_to_string(e->io));
             if (r >= 0)
                 r = strv_extend_unique(metrics, ai_metric_to_string((enum ai_metric) m));
             if (r < 0)
@@ -336,7 +335,7 @@ size_t ai_disk_n_detectors(const struct ai_disk *d)
 }
 
 struct ai_detector *ai_disk_detector_at(const struct ai_disk *d, size_t i, const char **ret_stage,
-                                        enum slowio_iotype *ret_io)
+                                        enum io_op *ret_io)
 {
     const struct ai_disk_entry *e;
 

@@ -88,12 +88,12 @@ DEFINE_POINTER_CLEANUP(struct ai_disk, ai_disk_free)
 const char *ai_disk_name(const struct ai_disk *d);
 /* Adds the latency, io_dump and iops detectors of (stage, io). -EEXIST when they exist,
  * -EINVAL for a bad stage name. */
-int ai_disk_add(struct ai_disk *d, const char *stage, enum slowio_iotype io,
+int ai_disk_add(struct ai_disk *d, const char *stage, enum io_op io,
                 const struct slowio_limits *lim);
 /* Feeds one period of (stage, io) to its three detectors; results (may be NULL) is indexed by
  * enum ai_metric. -ENOENT when (stage, io) was not added. */
-int ai_disk_push(struct ai_disk *d, const char *stage, enum slowio_iotype io,
-                 const struct slowio_sample *s, struct ai_push_result results[_AI_METRIC_MAX]);
+int ai_disk_push(struct ai_disk *d, const char *stage, enum io_op io, const struct slowio_sample *s,
+                 struct ai_push_result results[_AI_METRIC_MAX]);
 /* Call once per period after the pushes: returns 1 and fills ret when the disk is slow, 0 when
  * not. Only detectors pushed since the previous call count; the call starts the next period. */
 int ai_disk_judge(struct ai_disk *d, struct ai_slow_event *ret);
@@ -101,4 +101,4 @@ int ai_disk_judge(struct ai_disk *d, struct ai_slow_event *ret);
 /* For walking the detectors in the order they were added (e.g. to build alarm details). */
 size_t ai_disk_n_detectors(const struct ai_disk *d);
 struct ai_detector *ai_disk_detector_at(const struct ai_disk *d, size_t i, const char **ret_stage,
-                                        enum slowio_iotype *ret_io);
+                                        enum io_op *ret_io);

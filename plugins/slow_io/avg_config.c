@@ -38,7 +38,7 @@ void avg_config_done(struct avg_config *c)
 }
 
 const struct slowio_limits *avg_config_limits(const struct avg_config *c, const char *stage,
-                                              enum slowio_disk_type type, enum slowio_iotype io)
+                                              enum disk_type type, enum io_op io)
 {
     return c ? limit_table_get(&c->limits, stage, type, io) : NULL;
 }

@@ -35,6 +35,6 @@ void avg_config_done(struct avg_config *c);
 
 /* The limits of (stage, disk type, io type) with the stage's overrides applied. */
 const struct slowio_limits *avg_config_limits(const struct avg_config *c, const char *stage,
-                                              enum slowio_disk_type type, enum slowio_iotype io);
+                                              enum disk_type type, enum io_op io);
 /* The detector parameters of the configuration. */
 void avg_config_params(const struct avg_config *c, struct avg_params *ret);

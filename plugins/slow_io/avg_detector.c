@@ -199,7 +199,7 @@ size_t avg_detector_get_series(const struct avg_detector *d, enum avg_series s, 
 
 struct avg_disk_entry {
     char stage[SLOWIO_STAGE_NAME_MAX + 1];
-    enum slowio_iotype io;
+    enum io_op io;
     struct avg_detector *detector;
 };
 
@@ -245,8 +245,7 @@ const char *avg_disk_name(const struct avg_disk *d)
     return d ? d->name : NULL;
 }
 
-struct avg_detector *avg_disk_get(const struct avg_disk *d, const char *stage,
-                                  enum slowio_iotype io)
+struct avg_detector *avg_disk_get(const struct avg_disk *d, const char *stage, enum io_op io)
 {
     for (size_t i = 0; d && stage && i < d->n_entries; i++)
         if (d->entries[i].io == io && streq(d->entries[i].stage, stage))
@@ -254,7 +253,7 @@ struct avg_detector *avg_disk_get(const struct avg_disk *d, const char *stage,
     return NULL;
 }
 
-int avg_disk_add(struct avg_disk *d, const char *stage, enum slowio_iotype io,
+int avg_disk_add(struct avg_disk *d, const char *stage, enum io_op io,
                  const struct slowio_limits *lim)
 {
     _cleanup_(avg_detector_freep) struct avg_detector *det = NULL;
@@ -263,7 +262,7 @@ int avg_disk_add(struct avg_disk *d, const char *stage, enum slowio_iotype io,
 
     assert_return(d && lim, -EINVAL);
     assert_return(name_fits(stage, SLOWIO_STAGE_NAME_MAX), -EINVAL);
-    assert_return((unsigned) io < _SLOWIO_IOTYPE_MAX, -EINVAL);
+    assert_return((unsigned) io < SLOWIO_IOTYPES, -EINVAL);
     if (avg_disk_get(d, stage, io))
         return -EEXIST;
 
@@ -281,7 +280,7 @@ int avg_disk_add(struct avg_disk *d, const char *stage, enum slowio_iotype io,
     return 0;
 }
 
-int avg_disk_push(struct avg_disk *d, const char *stage, enum slowio_iotype io,
+int avg_disk_push(struct avg_disk *d, const char *stage, enum io_op io,
                   const struct slowio_sample *s, struct avg_period *ret)
 {
     struct avg_detector *det;
@@ -293,7 +292,7 @@ int avg_disk_push(struct avg_disk *d, const char *stage, enum slowio_iotype io,
     return avg_detector_push(det, s, ret);
 }
 
-int avg_disk_judge(const struct avg_disk *d, enum slowio_iotype io, struct avg_slow_event *ret)
+int avg_disk_judge(const struct avg_disk *d, enum io_op io, struct avg_slow_event *ret)
 {
     _cleanup_free_ const char **slow = NULL;
     const struct avg_detector *bio, *decider;
@@ -332,7 +331,7 @@ size_t avg_disk_n_detectors(const struct avg_disk *d)
 }
 
 struct avg_detector *avg_disk_detector_at(const struct avg_disk *d, size_t i,
-                                          const char **ret_stage, enum slowio_iotype *ret_io)
+                                          const char **ret_stage, enum io_op *ret_io)
 {
     if (!d || i >= d->n_entries)
         return NULL;

@@ -88,18 +88,17 @@ DEFINE_POINTER_CLEANUP(struct avg_disk, avg_disk_free)
 
 const char *avg_disk_name(const struct avg_disk *d);
 /* Adds the detector of (stage, io). -EEXIST when there is one, -EINVAL for a bad stage name. */
-int avg_disk_add(struct avg_disk *d, const char *stage, enum slowio_iotype io,
+int avg_disk_add(struct avg_disk *d, const char *stage, enum io_op io,
                  const struct slowio_limits *lim);
 /* The detector of (stage, io), or NULL. */
-struct avg_detector *avg_disk_get(const struct avg_disk *d, const char *stage,
-                                  enum slowio_iotype io);
+struct avg_detector *avg_disk_get(const struct avg_disk *d, const char *stage, enum io_op io);
 /* Feeds one period of (stage, io); -ENOENT when that detector was not added. */
-int avg_disk_push(struct avg_disk *d, const char *stage, enum slowio_iotype io,
+int avg_disk_push(struct avg_disk *d, const char *stage, enum io_op io,
                   const struct slowio_sample *s, struct avg_period *ret);
 /* Returns 1 and fills ret when the bio stage of io is slow, 0 when not. */
-int avg_disk_judge(const struct avg_disk *d, enum slowio_iotype io, struct avg_slow_event *ret);
+int avg_disk_judge(const struct avg_disk *d, enum io_op io, struct avg_slow_event *ret);
 
 /* For walking the detectors in the order they were added (e.g. to build alarm details). */
 size_t avg_disk_n_detectors(const struct avg_disk *d);
 struct avg_detector *avg_disk_detector_at(const struct avg_disk *d, size_t i,
-                                          const char **ret_stage, enum slowio_iotype *ret_io);
+                                          const char **ret_stage, enum io_op *ret_io);

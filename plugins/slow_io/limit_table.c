@@ -9,11 +9,11 @@
  * Virtual disks share their backing store with other guests: a higher floor and ceiling. */
 static const struct {
     unsigned avg_lim, avg_time, tot_lim;
-} latency_defaults[_SLOWIO_DISK_TYPE_MAX] = {
-    [SLOWIO_DISK_NVME_SSD] = {10000, 3, 50000},
-    [SLOWIO_DISK_SATA_SSD] = {10000, 3, 50000},
-    [SLOWIO_DISK_SATA_HDD] = {15000, 3, 50000},
-    [SLOWIO_DISK_VIRTUAL] = {20000, 3, 100000},
+} latency_defaults[_DISK_TYPE_MAX] = {
+    [DISK_NVME_SSD] = {10000, 3, 50000},
+    [DISK_SATA_SSD] = {10000, 3, 50000},
+    [DISK_SATA_HDD] = {15000, 3, 50000},
+    [DISK_VIRTUAL] = {20000, 3, 100000},
 };
 
 enum limit_field {
@@ -44,7 +44,7 @@ enum limit_section {
 };
 
 /* Which limit keys of a section were given (and valid). */
-typedef bool limit_keys_set[_SLOWIO_IOTYPE_MAX][_LIMIT_FIELD_MAX];
+typedef bool limit_keys_set[SLOWIO_IOTYPES][_LIMIT_FIELD_MAX];
 
 static unsigned *limit_field_ptr(struct slowio_limits *l, enum limit_field f)
 {
@@ -70,9 +70,9 @@ static bool limit_field_applies(const struct slowio_config_parser *p, enum limit
     return limit_fields[f].latency == (kind == LIMIT_SECTION_LATENCY);
 }
 
-static void limit_key(enum slowio_iotype io, enum limit_field f, char *buf, size_t size)
+static void limit_key(enum io_op io, enum limit_field f, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s_%s", slowio_iotype_to_string(io), limit_fields[f].suffix);
+    snprintf(buf, size, "%s_%s", io_op_to_string(io), limit_fields[f].suffix);
 }
 
 /* Reads the limit keys of one section over lim (which holds the defaults). */
@@ -83,12 +83,12 @@ static int read_limit_section(struct slowio_config_parser *p, const char *sectio
     char key[32];
     int r;
 
-    for (size_t io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+    for (size_t io = 0; io < SLOWIO_IOTYPES; io++)
         for (size_t f = 0; f < _LIMIT_FIELD_MAX; f++) {
             set[io][f] = false;
             if (!limit_field_applies(p, (enum limit_field) f, kind))
                 continue;
-            limit_key((enum slowio_iotype) io, (enum limit_field) f, key, sizeof(key));
+            limit_key((enum io_op) io, (enum limit_field) f, key, sizeof(key));
             r = config_read_uint(&p->reader, section, key,
                                  p->plugin == SLOWIO_PLUGIN_AI_BLOCK_IO ? limit_fields[f].ai_min
                                                                         : 0,
@@ -111,8 +111,8 @@ static int check_avg_below_tot(struct slowio_config_parser *p, const char *secti
 
     if (p->plugin != SLOWIO_PLUGIN_AI_BLOCK_IO)
         return 0;
-    for (size_t io = 0; io < _SLOWIO_IOTYPE_MAX; io++) {
-        const char *ion = slowio_iotype_to_string((enum slowio_iotype) io);
+    for (size_t io = 0; io < SLOWIO_IOTYPES; io++) {
+        const char *ion = io_op_to_string((enum io_op) io);
         enum limit_field blame;
 
         if (lim[io].avg_lim < lim[io].tot_lim)
@@ -123,7 +123,7 @@ static int check_avg_below_tot(struct slowio_config_parser *p, const char *secti
             blame = LIMIT_TOT_LIM;
         else
             continue;
-        limit_key((enum slowio_iotype) io, blame, key, sizeof(key));
+        limit_key((enum io_op) io, blame, key, sizeof(key));
         if (blame == LIMIT_AVG_LIM)
             r = config_reader_complain(&p->reader, CONFIG_MSG_ERROR,
                                        ini_file_find(p->reader.file, section, key),
@@ -138,21 +138,21 @@ static int check_avg_below_tot(struct slowio_config_parser *p, const char *secti
     return 0;
 }
 
-static void stage_section_name(enum slowio_stage s, enum slowio_disk_type t, char *buf, size_t size)
+static void stage_section_name(enum io_stage s, enum disk_type t, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s_%s", slowio_stage_to_string(s), slowio_disk_type_to_string(t));
+    snprintf(buf, size, "%s_%s", io_stage_to_string(s), disk_type_to_string(t));
 }
 
 int limit_table_read(struct slowio_config_parser *p, struct limit_table *tab)
 {
-    struct slowio_limits dump[_SLOWIO_IOTYPE_MAX] = {};
+    struct slowio_limits dump[SLOWIO_IOTYPES] = {};
     limit_keys_set set;
     char section[64];
     int r;
 
     assert_return(p && tab, -EINVAL);
-    for (size_t t = 0; t < _SLOWIO_DISK_TYPE_MAX; t++)
-        for (size_t io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+    for (size_t t = 0; t < _DISK_TYPE_MAX; t++)
+        for (size_t io = 0; io < SLOWIO_IOTYPES; io++)
             tab->base[t][io] = (struct slowio_limits){
                 .avg_lim = latency_defaults[t].avg_lim,
                 .avg_time =
@@ -160,9 +160,8 @@ int limit_table_read(struct slowio_config_parser *p, struct limit_table *tab)
                 .tot_lim = latency_defaults[t].tot_lim,
             };
 
-    for (size_t t = 0; t < _SLOWIO_DISK_TYPE_MAX; t++) {
-        snprintf(section, sizeof(section), "latency_%s",
-                 slowio_disk_type_to_string((enum slowio_disk_type) t));
+    for (size_t t = 0; t < _DISK_TYPE_MAX; t++) {
+        snprintf(section, sizeof(section), "latency_%s", disk_type_to_string((enum disk_type) t));
         r = read_limit_section(p, section, LIMIT_SECTION_LATENCY, tab->base[t], set);
         if (r >= 0)
             r = check_avg_below_tot(p, section, tab->base[t], set);
@@ -173,15 +172,14 @@ int limit_table_read(struct slowio_config_parser *p, struct limit_table *tab)
     r = read_limit_section(p, "iodump", LIMIT_SECTION_IODUMP, dump, set);
     if (r < 0)
         return r;
-    for (size_t t = 0; t < _SLOWIO_DISK_TYPE_MAX; t++)
-        for (size_t io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+    for (size_t t = 0; t < _DISK_TYPE_MAX; t++)
+        for (size_t io = 0; io < SLOWIO_IOTYPES; io++)
             tab->base[t][io].iodump_lim = dump[io].iodump_lim;
 
-    for (size_t s = 0; s < _SLOWIO_STAGE_MAX; s++)
-        for (size_t t = 0; t < _SLOWIO_DISK_TYPE_MAX; t++) {
+    for (size_t s = 0; s < _IO_STAGE_MAX; s++)
+        for (size_t t = 0; t < _DISK_TYPE_MAX; t++) {
             memcpy(tab->stage[s][t], tab->base[t], sizeof(tab->base[t]));
-            stage_section_name((enum slowio_stage) s, (enum slowio_disk_type) t, section,
-                               sizeof(section));
+            stage_section_name((enum io_stage) s, (enum disk_type) t, section, sizeof(section));
             if (!ini_file_has_section(p->reader.file, section))
                 continue;
             r = read_limit_section(p, section, LIMIT_SECTION_STAGE, tab->stage[s][t], set);
@@ -194,14 +192,13 @@ int limit_table_read(struct slowio_config_parser *p, struct limit_table *tab)
 }
 
 const struct slowio_limits *limit_table_get(const struct limit_table *t, const char *stage,
-                                            enum slowio_disk_type type, enum slowio_iotype io)
+                                            enum disk_type type, enum io_op io)
 {
-    enum slowio_stage s;
+    enum io_stage s;
 
-    if (!t || !stage || (unsigned) type >= _SLOWIO_DISK_TYPE_MAX ||
-        (unsigned) io >= _SLOWIO_IOTYPE_MAX)
+    if (!t || !stage || (unsigned) type >= _DISK_TYPE_MAX || (unsigned) io >= SLOWIO_IOTYPES)
         return NULL;
-    s = slowio_stage_from_string(stage);
+    s = io_stage_from_string(stage);
     return s >= 0 ? &t->stage[s][type][io] : &t->base[type][io];
 }
 
@@ -209,10 +206,9 @@ bool limit_table_section_is_override(const char *section)
 {
     char name[64];
 
-    for (size_t s = 0; s < _SLOWIO_STAGE_MAX; s++)
-        for (size_t t = 0; t < _SLOWIO_DISK_TYPE_MAX; t++) {
-            stage_section_name((enum slowio_stage) s, (enum slowio_disk_type) t, name,
-                               sizeof(name));
+    for (size_t s = 0; s < _IO_STAGE_MAX; s++)
+        for (size_t t = 0; t < _DISK_TYPE_MAX; t++) {
+            stage_section_name((enum io_stage) s, (enum disk_type) t, name, sizeof(name));
             if (streq(section, name))
                 return true;
         }

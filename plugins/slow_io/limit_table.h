@@ -17,8 +17,8 @@
 #define SLOWIO_LIMIT_MAX 2147483647U
 
 struct limit_table {
-    struct slowio_limits base[_SLOWIO_DISK_TYPE_MAX][_SLOWIO_IOTYPE_MAX];
-    struct slowio_limits stage[_SLOWIO_STAGE_MAX][_SLOWIO_DISK_TYPE_MAX][_SLOWIO_IOTYPE_MAX];
+    struct slowio_limits base[_DISK_TYPE_MAX][SLOWIO_IOTYPES];
+    struct slowio_limits stage[_IO_STAGE_MAX][_DISK_TYPE_MAX][SLOWIO_IOTYPES];
 };
 
 /* Fills tab with the defaults and whatever the file sets; complaints go to the parser's
@@ -28,7 +28,7 @@ int limit_table_read(struct slowio_config_parser *p, struct limit_table *tab);
 /* The limits of a stage (a name this table does not know gets the disk type's); NULL for bad
  * arguments. */
 const struct slowio_limits *limit_table_get(const struct limit_table *t, const char *stage,
-                                            enum slowio_disk_type type, enum slowio_iotype io);
+                                            enum disk_type type, enum io_op io);
 
 /* Whether section is a [<stage>_<type>] override name. */
 bool limit_table_section_is_override(const char *section);

@@ -7,16 +7,13 @@
 /* Rows in the order they are checked; the last row (unknown) has no stages. */
 static const struct {
     enum slow_reason reason;
-    enum slowio_stage stages[5];
+    enum io_stage stages[5];
     size_t n_stages;
 } reason_table[] = {
-    {SLOW_REASON_IO_PRESS,
-     {SLOWIO_STAGE_THROTL, SLOWIO_STAGE_WBT, SLOWIO_STAGE_IOCOST, SLOWIO_STAGE_BFQ},
-     4},
-    {SLOW_REASON_DRIVER_SLOW, {SLOWIO_STAGE_RQ_DRIVER}, 1},
+    {SLOW_REASON_IO_PRESS, {IO_STAGE_THROTL, IO_STAGE_WBT, IO_STAGE_IOCOST, IO_STAGE_BFQ}, 4},
+    {SLOW_REASON_DRIVER_SLOW, {IO_STAGE_RQ_DRIVER}, 1},
     {SLOW_REASON_KERNEL_SLOW,
-     {SLOWIO_STAGE_GETTAG, SLOWIO_STAGE_PLUG, SLOWIO_STAGE_DEADLINE, SLOWIO_STAGE_HCTX,
-      SLOWIO_STAGE_REQUEUE},
+     {IO_STAGE_GETTAG, IO_STAGE_PLUG, IO_STAGE_DEADLINE, IO_STAGE_HCTX, IO_STAGE_REQUEUE},
      5},
 };
 
@@ -56,7 +53,7 @@ enum slow_reason slow_reason_select(const char *const *slow_stages, size_t n,
 {
     for (size_t row = 0; row < ELEMENTSOF(reason_table); row++)
         for (size_t i = 0; i < reason_table[row].n_stages; i++) {
-            const char *name = slowio_stage_to_string(reason_table[row].stages[i]);
+            const char *name = io_stage_to_string(reason_table[row].stages[i]);
             if (slow_stages && stage_listed(slow_stages, n, name)) {
                 if (ret_stage)
                     *ret_stage = name;

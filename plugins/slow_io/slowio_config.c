@@ -137,9 +137,9 @@ static int known_stage_list(char *buf, size_t size)
     size_t o = 0;
 
     buf[0] = 0;
-    for (size_t s = 0; s < _SLOWIO_STAGE_MAX; s++) {
+    for (size_t s = 0; s < _IO_STAGE_MAX; s++) {
         int n = snprintf(buf + o, size - o, "%s%s", s ? ", " : "",
-                         slowio_stage_to_string((enum slowio_stage) s));
+                         io_stage_to_string((enum io_stage) s));
         if (n < 0 || (size_t) n >= size - o)
             return -ENOBUFS;
         o += (size_t) n;
@@ -165,7 +165,7 @@ static int read_stages(struct slowio_config_parser *p, char ***ret)
     if (r < 0)
         return r;
     for (size_t i = 0; items[i]; i++) {
-        if (slowio_stage_from_string(items[i]) < 0) {
+        if (io_stage_from_string(items[i]) < 0) {
             (void) known_stage_list(known, sizeof(known));
             r = config_reader_complain(&p->reader, CONFIG_MSG_ERROR, e,
                                        "unknown stage '%s' (known: %s)", items[i], known);
@@ -184,10 +184,10 @@ static int read_stages(struct slowio_config_parser *p, char ***ret)
     return 0;
 }
 
-static int read_iotypes(struct slowio_config_parser *p, bool iotypes[_SLOWIO_IOTYPE_MAX])
+static int read_iotypes(struct slowio_config_parser *p, bool iotypes[SLOWIO_IOTYPES])
 {
     _cleanup_strv_free_ char **items = NULL, **seen = NULL;
-    bool wanted[_SLOWIO_IOTYPE_MAX] = {};
+    bool wanted[SLOWIO_IOTYPES] = {};
     struct ini_entry *e;
     bool ok = true;
     int r;
@@ -202,7 +202,7 @@ static int read_iotypes(struct slowio_config_parser *p, bool iotypes[_SLOWIO_IOT
     if (r < 0)
         return r;
     for (size_t i = 0; items[i]; i++) {
-        enum slowio_iotype t = slowio_iotype_from_string(items[i]);
+        enum io_op t = slowio_iotype_from_string(items[i]);
         if (t < 0) {
             r = config_reader_complain(&p->reader, CONFIG_MSG_ERROR, e,
                                        "unknown io type '%s' (known: read, write)", items[i]);
@@ -229,7 +229,7 @@ int slowio_config_read_common(struct slowio_config_parser *p, struct slowio_comm
     assert_return(p && c, -EINVAL);
     *c = (struct slowio_common){
         .log_level = LOG_INFO,
-        .iotypes = {[SLOWIO_IOTYPE_READ] = true, [SLOWIO_IOTYPE_WRITE] = true},
+        .iotypes = {[IO_OP_READ] = true, [IO_OP_WRITE] = true},
         .period_time = 1,
     };
     r = slowio_config_read_log(p, &c->log_level);

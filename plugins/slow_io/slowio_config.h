@@ -19,8 +19,8 @@ struct slowio_common {
     int log_level; /* LOG_CRIT..LOG_DEBUG; default LOG_INFO */
     char **disks;  /* NULL: every disk the collector reports ("default") */
     char **stages; /* NULL: every stage the collector reports; else known names, bio among */
-    bool iotypes[_SLOWIO_IOTYPE_MAX]; /* default read and write */
-    unsigned period_time;             /* seconds; default 1 */
+    bool iotypes[SLOWIO_IOTYPES]; /* default read and write */
+    unsigned period_time;         /* seconds; default 1 */
 };
 void slowio_common_done(struct slowio_common *c);
 

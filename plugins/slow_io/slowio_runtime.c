@@ -183,21 +183,21 @@ int slowio_runtime_resolve(struct slowio_runtime *rt, const struct slowio_common
             continue;
         struct slowio_disk *sd = &rt->disks[rt->n_disks];
         snprintf(sd->name, sizeof(sd->name), "%s", name);
-        sd->type = type ? slowio_disk_type_from_string(type) : _SLOWIO_DISK_TYPE_INVALID;
+        sd->type = type ? disk_type_from_string(type) : _DISK_TYPE_INVALID;
         if ((int) sd->type < 0)
-            sd->type = SLOWIO_DISK_VIRTUAL;
+            sd->type = DISK_VIRTUAL;
         for (size_t k = 0; k < json_array_length(seen); k++) {
             const char *st = json_object_get_string(json_object_array_get_idx(seen, k));
-            if (!st || slowio_stage_from_string(st) < 0)
-                continue; /* a stage the plugins have no rule for (e.g. kyber) */
+            if (!st || io_stage_from_string(st) < 0)
+                continue; /* a stage of a newer sentryd, unknown here */
             if (cfg->stages && !strv_contains(cfg->stages, st))
                 continue;
             if (strv_extend(&sd->stages, st) < 0)
                 return -ENOMEM;
         }
         /* the configured stages, or with "default" every stage the plugins know */
-        for (int k = 0; k < _SLOWIO_STAGE_MAX; k++) {
-            const char *st = slowio_stage_to_string(k);
+        for (int k = 0; k < _IO_STAGE_MAX; k++) {
+            const char *st = io_stage_to_string(k);
             if ((cfg->stages && !strv_contains(cfg->stages, st)) || strv_contains(sd->stages, st))
                 continue;
             note_stage_off(rt, report, name, st, cfg->stages != NULL);
@@ -298,9 +298,9 @@ int slowio_runtime_next(struct slowio_runtime *rt, const struct slowio_common *c
 
     for (size_t i = 0; i < rt->n_disks; i++)
         json_object_array_add(disks, json_object_new_string(rt->disks[i].name));
-    for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+    for (int io = 0; io < SLOWIO_IOTYPES; io++)
         if (cfg->iotypes[io])
-            json_object_array_add(ops, json_object_new_string(slowio_iotype_to_string(io)));
+            json_object_array_add(ops, json_object_new_string(io_op_to_string(io)));
     json_object_object_add(args, "disks", disks);
     json_object_object_add(args, "iotypes", ops);
     json_object_object_add(args, "period", json_object_new_int((int) rt->period_time));
@@ -331,7 +331,7 @@ int slowio_runtime_next(struct slowio_runtime *rt, const struct slowio_common *c
         p->present[i] = true;
         json_object_object_foreach(dj, stage, iot)
         {
-            int st = slowio_stage_from_string(stage);
+            int st = io_stage_from_string(stage);
             if (st < 0 || !json_object_is_type(iot, json_type_object))
                 continue;
             json_object_object_foreach(iot, ion, v)

@@ -18,7 +18,7 @@
 
 struct slowio_disk {
     char name[SLOWIO_DISK_NAME_MAX];
-    enum slowio_disk_type type;
+    enum disk_type type;
     char **stages; /* the stages watched on this disk (bio among them) */
 };
 
@@ -58,8 +58,8 @@ void slowio_runtime_report_watch(struct slowio_runtime *rt);
 /* Waits for the next period and fetches it. samples[disk][stage][iotype] with valid flags.
  * Returns 0, -EINTR when a stop was asked, -errno on a lost connection. */
 struct slowio_period {
-    struct slowio_sample s[SLOWIO_MAX_DISKS][_SLOWIO_STAGE_MAX][_SLOWIO_IOTYPE_MAX];
-    bool valid[SLOWIO_MAX_DISKS][_SLOWIO_STAGE_MAX][_SLOWIO_IOTYPE_MAX];
+    struct slowio_sample s[SLOWIO_MAX_DISKS][_IO_STAGE_MAX][SLOWIO_IOTYPES];
+    bool valid[SLOWIO_MAX_DISKS][_IO_STAGE_MAX][SLOWIO_IOTYPES];
     bool present[SLOWIO_MAX_DISKS]; /* the disk is still there */
 };
 int slowio_runtime_next(struct slowio_runtime *rt, const struct slowio_common *cfg,

@@ -67,20 +67,20 @@ static const char *find_msg(const struct config_msgs *m, enum config_msg_level l
 static void assert_defaults(const struct ai_config *c)
 {
     static const struct {
-        enum slowio_disk_type t;
+        enum disk_type t;
         unsigned avg_lim, tot_lim;
     } want[] = {
-        {SLOWIO_DISK_NVME_SSD, 10000, 50000},
-        {SLOWIO_DISK_SATA_SSD, 10000, 50000},
-        {SLOWIO_DISK_SATA_HDD, 15000, 50000},
-        {SLOWIO_DISK_VIRTUAL, 20000, 100000},
+        {DISK_NVME_SSD, 10000, 50000},
+        {DISK_SATA_SSD, 10000, 50000},
+        {DISK_SATA_HDD, 15000, 50000},
+        {DISK_VIRTUAL, 20000, 100000},
     };
     struct ai_params p;
 
     assert_int_equal(c->common.log_level, LOG_INFO);
     assert_null(c->common.disks);
     assert_null(c->common.stages);
-    assert_true(c->common.iotypes[SLOWIO_IOTYPE_READ] && c->common.iotypes[SLOWIO_IOTYPE_WRITE]);
+    assert_true(c->common.iotypes[IO_OP_READ] && c->common.iotypes[IO_OP_WRITE]);
     assert_int_equal(c->common.period_time, 1);
     assert_true(c->train_data_duration == 24);
     assert_true(c->train_update_duration == 2);
@@ -100,7 +100,7 @@ static void assert_defaults(const struct ai_config *c)
     assert_int_equal(p.win_threshold_iodump, 3);
 
     for (size_t i = 0; i < ELEMENTSOF(want); i++)
-        for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++) {
+        for (int io = 0; io < SLOWIO_IOTYPES; io++) {
             const struct slowio_limits *l = ai_config_limits(c, "bio", want[i].t, io);
             assert_int_equal(l->avg_lim, want[i].avg_lim);
             assert_int_equal(l->avg_time, 0);
@@ -158,7 +158,7 @@ static void test_values(void **state)
     assert_int_equal(c.common.period_time, 10);
     assert_string_equal(c.common.disks[0], "vda");
     assert_int_equal(strv_length(c.common.stages), 2);
-    assert_false(c.common.iotypes[SLOWIO_IOTYPE_WRITE]);
+    assert_false(c.common.iotypes[IO_OP_WRITE]);
 
     /* n_sigma_parameter is the one used when the algorithm is n_sigma. */
     ai_config_params(&c, &p);
@@ -171,10 +171,8 @@ static void test_values(void **state)
     assert_int_equal(p.win_size, 20);
     assert_int_equal(p.win_threshold_latency, 20);
     assert_int_equal(p.win_threshold_iodump, 1);
-    assert_int_equal(ai_config_limits(&c, "bio", SLOWIO_DISK_VIRTUAL, SLOWIO_IOTYPE_READ)->tot_lim,
-                     2);
-    assert_int_equal(
-        ai_config_limits(&c, "bio", SLOWIO_DISK_VIRTUAL, SLOWIO_IOTYPE_WRITE)->iodump_lim, 5);
+    assert_int_equal(ai_config_limits(&c, "bio", DISK_VIRTUAL, IO_OP_READ)->tot_lim, 2);
+    assert_int_equal(ai_config_limits(&c, "bio", DISK_VIRTUAL, IO_OP_WRITE)->iodump_lim, 5);
     ai_config_done(&c);
 }
 
@@ -244,7 +242,7 @@ static void test_bad_values(void **state)
         {"common", "stage", "rq_driver", "Cannot run ai_block_io without bio stage"},
         {"common", "stage", "bio,blk",
          "unknown stage 'blk' (known: throtl, wbt, iocost, bfq, "
-         "gettag, plug, deadline, hctx, requeue, rq_driver, bio)"},
+         "gettag, plug, deadline, hctx, requeue, rq_driver, bio, kyber)"},
         {"common", "iotype", "discard", "unknown io type 'discard' (known: read, write)"},
         {"algorithm", "train_data_duration", "0", "must be a number in (0, 720]"},
         {"algorithm", "train_data_duration", "720.5", "must be a number in (0, 720]"},
@@ -308,8 +306,7 @@ static void test_avg_below_tot_both_given(void **state)
     /* Lowering both consistently is fine. */
     assert_int_equal(
         load(f, "[latency_nvme_ssd]\nread_avg_lim = 400\nread_tot_lim = 500\n", &c, &m), 0);
-    assert_int_equal(ai_config_limits(&c, "wbt", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ)->tot_lim,
-                     500);
+    assert_int_equal(ai_config_limits(&c, "wbt", DISK_NVME_SSD, IO_OP_READ)->tot_lim, 500);
     ai_config_done(&c);
     config_msgs_done(&m);
 }
@@ -335,11 +332,8 @@ static void test_stage_override_and_warnings(void **state)
     /* The old reference layout. */
     assert_non_null(find_msg(&m, CONFIG_MSG_WARNING, "unknown section [sliding_window]"));
     assert_int_equal(m.n_items, 3);
-    assert_int_equal(
-        ai_config_limits(&c, "rq_driver", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ)->tot_lim,
-        20000);
-    assert_int_equal(ai_config_limits(&c, "bio", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ)->tot_lim,
-                     50000);
+    assert_int_equal(ai_config_limits(&c, "rq_driver", DISK_NVME_SSD, IO_OP_READ)->tot_lim, 20000);
+    assert_int_equal(ai_config_limits(&c, "bio", DISK_NVME_SSD, IO_OP_READ)->tot_lim, 50000);
     ai_config_done(&c);
     config_msgs_done(&m);
 }

@@ -133,7 +133,7 @@ static struct ai_disk *disk_with(const char *const *stages, size_t n)
 
     assert_int_equal(ai_disk_new("sda", &p, &d), 0);
     for (size_t i = 0; i < n; i++)
-        for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
+        for (int io = 0; io < SLOWIO_IOTYPES; io++)
             assert_int_equal(ai_disk_add(d, stages[i], io, &lim), 0);
     return d;
 }
@@ -149,9 +149,9 @@ static void test_disk_driver_slow(void **state)
     _cleanup_(ai_disk_freep) struct ai_disk *d = disk_with(stages, 2);
     struct ai_slow_event e = {};
 
-    assert_int_equal(ai_disk_push(d, "rq_driver", SLOWIO_IOTYPE_READ, &slow_latency, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_READ, &slow_latency, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_WRITE, &fast, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "rq_driver", IO_OP_READ, &slow_latency, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_READ, &slow_latency, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_WRITE, &fast, NULL), 0);
     assert_int_equal(ai_disk_judge(d, &e), 1);
     assert_int_equal(e.reason, SLOW_REASON_DRIVER_SLOW);
     assert_string_equal(slow_reason_to_string(e.reason, SLOWIO_PLUGIN_AI_BLOCK_IO), "driver_slow");
@@ -168,9 +168,9 @@ static void test_disk_needs_bio(void **state)
     _cleanup_(ai_disk_freep) struct ai_disk *d = disk_with(stages, 3);
     struct ai_slow_event e = {};
 
-    assert_int_equal(ai_disk_push(d, "throtl", SLOWIO_IOTYPE_READ, &both, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "rq_driver", SLOWIO_IOTYPE_WRITE, &both, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_READ, &fast, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "throtl", IO_OP_READ, &both, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "rq_driver", IO_OP_WRITE, &both, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_READ, &fast, NULL), 0);
     assert_int_equal(ai_disk_judge(d, &e), 0);
     assert_null(e.block_stack);
 }
@@ -182,10 +182,10 @@ static void test_disk_io_press_all_sets(void **state)
     struct ai_slow_event e = {};
     struct ai_push_result res[_AI_METRIC_MAX];
 
-    assert_int_equal(ai_disk_push(d, "gettag", SLOWIO_IOTYPE_READ, &slow_latency, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "throtl", SLOWIO_IOTYPE_WRITE, &stuck, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "rq_driver", SLOWIO_IOTYPE_WRITE, &fast, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_WRITE, &both, res), 0);
+    assert_int_equal(ai_disk_push(d, "gettag", IO_OP_READ, &slow_latency, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "throtl", IO_OP_WRITE, &stuck, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "rq_driver", IO_OP_WRITE, &fast, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_WRITE, &both, res), 0);
     assert_true(res[AI_METRIC_LATENCY].slow && res[AI_METRIC_IO_DUMP].slow);
     assert_false(res[AI_METRIC_IOPS].slow);
     assert_int_equal(ai_disk_judge(d, &e), 1);
@@ -202,8 +202,8 @@ static void test_disk_kernel_slow_and_unknown(void **state)
     _cleanup_(ai_disk_freep) struct ai_disk *d = disk_with(stages, 2);
     struct ai_slow_event e = {};
 
-    assert_int_equal(ai_disk_push(d, "plug", SLOWIO_IOTYPE_READ, &stuck, NULL), 0);
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_READ, &stuck, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "plug", IO_OP_READ, &stuck, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_READ, &stuck, NULL), 0);
     assert_int_equal(ai_disk_judge(d, &e), 1);
     assert_int_equal(e.reason, SLOW_REASON_KERNEL_SLOW);
     assert_string_equal(e.block_stack, "plug,bio");
@@ -212,7 +212,7 @@ static void test_disk_kernel_slow_and_unknown(void **state)
 
     /* Next period: plug gets no data, so it does not count although its window is slow. */
     assert_true(ai_detector_is_slow(ai_disk_detector_at(d, 1, NULL, NULL)));
-    assert_int_equal(ai_disk_push(d, "bio", SLOWIO_IOTYPE_READ, &stuck, NULL), 0);
+    assert_int_equal(ai_disk_push(d, "bio", IO_OP_READ, &stuck, NULL), 0);
     assert_int_equal(ai_disk_judge(d, &e), 1);
     assert_int_equal(e.reason, SLOW_REASON_UNKNOWN);
     assert_string_equal(e.block_stack, "bio");
@@ -228,7 +228,7 @@ static void test_disk_walk_and_errors(void **state)
     _cleanup_(ai_disk_freep) struct ai_disk *d = disk_with(stages, 1);
     const struct slowio_limits lim = {};
     const char *stage;
-    enum slowio_iotype io;
+    enum io_op io;
     struct ai_detector *det;
 
     assert_string_equal(ai_disk_name(d), "sda");
@@ -236,15 +236,14 @@ static void test_disk_walk_and_errors(void **state)
     det = ai_disk_detector_at(d, _AI_METRIC_MAX + AI_METRIC_IO_DUMP, &stage, &io);
     assert_non_null(det);
     assert_string_equal(stage, "bio");
-    assert_int_equal(io, SLOWIO_IOTYPE_WRITE);
+    assert_int_equal(io, IO_OP_WRITE);
     assert_int_equal(ai_detector_get_metric(det), AI_METRIC_IO_DUMP);
     assert_null(ai_disk_detector_at(d, 2 * _AI_METRIC_MAX, NULL, NULL));
 
-    assert_int_equal(ai_disk_add(d, "bio", SLOWIO_IOTYPE_READ, &lim), -EEXIST);
-    assert_int_equal(ai_disk_add(d, "", SLOWIO_IOTYPE_READ, &lim), -EINVAL);
-    assert_int_equal(ai_disk_add(d, "a_stage_name_longer_than_twenty", SLOWIO_IOTYPE_READ, &lim),
-                     -EINVAL);
-    assert_int_equal(ai_disk_push(d, "wbt", SLOWIO_IOTYPE_READ, &fast, NULL), -ENOENT);
+    assert_int_equal(ai_disk_add(d, "bio", IO_OP_READ, &lim), -EEXIST);
+    assert_int_equal(ai_disk_add(d, "", IO_OP_READ, &lim), -EINVAL);
+    assert_int_equal(ai_disk_add(d, "a_stage_name_longer_than_twenty", IO_OP_READ, &lim), -EINVAL);
+    assert_int_equal(ai_disk_push(d, "wbt", IO_OP_READ, &fast, NULL), -ENOENT);
 }
 
 static void test_bad_params(void **state)

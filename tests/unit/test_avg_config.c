@@ -74,20 +74,20 @@ static const char *find_msg(const struct config_msgs *m, enum config_msg_level l
 static void assert_default_limits(const struct avg_config *c)
 {
     static const struct {
-        enum slowio_disk_type t;
+        enum disk_type t;
         unsigned avg_lim, avg_time, tot_lim;
     } want[] = {
-        {SLOWIO_DISK_NVME_SSD, 10000, 3, 50000},
-        {SLOWIO_DISK_SATA_SSD, 10000, 3, 50000},
-        {SLOWIO_DISK_SATA_HDD, 15000, 3, 50000},
-        {SLOWIO_DISK_VIRTUAL, 20000, 3, 100000},
+        {DISK_NVME_SSD, 10000, 3, 50000},
+        {DISK_SATA_SSD, 10000, 3, 50000},
+        {DISK_SATA_HDD, 15000, 3, 50000},
+        {DISK_VIRTUAL, 20000, 3, 100000},
     };
 
     for (size_t i = 0; i < ELEMENTSOF(want); i++)
-        for (int io = 0; io < _SLOWIO_IOTYPE_MAX; io++)
-            for (int s = 0; s < _SLOWIO_STAGE_MAX; s++) {
+        for (int io = 0; io < SLOWIO_IOTYPES; io++)
+            for (int s = 0; s < _IO_STAGE_MAX; s++) {
                 const struct slowio_limits *l =
-                    avg_config_limits(c, slowio_stage_to_string(s), want[i].t, io);
+                    avg_config_limits(c, io_stage_to_string(s), want[i].t, io);
                 assert_non_null(l);
                 assert_int_equal(l->avg_lim, want[i].avg_lim);
                 assert_int_equal(l->avg_time, want[i].avg_time);
@@ -103,7 +103,7 @@ static void assert_defaults(const struct avg_config *c)
     assert_int_equal(c->common.log_level, LOG_INFO);
     assert_null(c->common.disks);
     assert_null(c->common.stages);
-    assert_true(c->common.iotypes[SLOWIO_IOTYPE_READ] && c->common.iotypes[SLOWIO_IOTYPE_WRITE]);
+    assert_true(c->common.iotypes[IO_OP_READ] && c->common.iotypes[IO_OP_WRITE]);
     assert_int_equal(c->common.period_time, 1);
     avg_config_params(c, &p);
     assert_int_equal(p.win_size, 30);
@@ -175,19 +175,19 @@ static void test_values(void **state)
     assert_int_equal(strv_length(c.common.stages), 2);
     assert_string_equal(c.common.stages[0], "bio");
     assert_string_equal(c.common.stages[1], "throtl");
-    assert_false(c.common.iotypes[SLOWIO_IOTYPE_READ]);
-    assert_true(c.common.iotypes[SLOWIO_IOTYPE_WRITE]);
+    assert_false(c.common.iotypes[IO_OP_READ]);
+    assert_true(c.common.iotypes[IO_OP_WRITE]);
     assert_int_equal(c.common.period_time, 300);
     assert_int_equal(c.windows.win_size, 10);
     assert_int_equal(c.windows.win_threshold_latency, 10);
     assert_int_equal(c.windows.win_threshold_iodump, 1);
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_SATA_HDD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "bio", DISK_SATA_HDD, IO_OP_READ);
     assert_int_equal(l->avg_lim, 0); /* 0 turns the latency window off */
     assert_int_equal(l->iodump_lim, 7);
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_SATA_HDD, SLOWIO_IOTYPE_WRITE);
+    l = avg_config_limits(&c, "bio", DISK_SATA_HDD, IO_OP_WRITE);
     assert_int_equal(l->avg_time, 5);
     assert_int_equal(l->iodump_lim, 0);
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "bio", DISK_NVME_SSD, IO_OP_READ);
     assert_int_equal(l->iodump_lim, 7); /* [iodump] holds for every disk type */
     avg_config_done(&c);
     config_msgs_done(&m);
@@ -206,7 +206,7 @@ static void test_bad_values(void **state)
         {"common", "disk", "a,b,c,d,e,f,g,h,i,j,k", "lists 11 disks, at most 10 are supported"},
         {"common", "stage", "bio,foo",
          "unknown stage 'foo' (known: throtl, wbt, iocost, bfq, gettag, plug, deadline, hctx, "
-         "requeue, rq_driver, bio)"},
+         "requeue, rq_driver, bio, kyber)"},
         {"common", "stage", "throtl,wbt", "Cannot run avg_block_io without bio stage"},
         {"common", "stage", "bio,", "must be 'default' or a comma-separated list of stages"},
         {"common", "iotype", "read,flush", "unknown io type 'flush' (known: read, write)"},
@@ -308,22 +308,22 @@ static void test_stage_override(void **state)
     assert_int_equal(m.n_items, 1);
     assert_non_null(find_msg(&m, CONFIG_MSG_WARNING, "unknown section [bio], ignored"));
 
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "bio", DISK_NVME_SSD, IO_OP_READ);
     assert_int_equal(l->tot_lim, 1234);
     assert_int_equal(l->avg_time, 7);
     assert_int_equal(l->avg_lim, 10000);
     assert_int_equal(l->iodump_lim, 0);
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_WRITE);
+    l = avg_config_limits(&c, "bio", DISK_NVME_SSD, IO_OP_WRITE);
     assert_int_equal(l->tot_lim, 50000);
     assert_int_equal(l->iodump_lim, 9);
-    l = avg_config_limits(&c, "rq_driver", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "rq_driver", DISK_NVME_SSD, IO_OP_READ);
     assert_int_equal(l->tot_lim, 5000);
-    l = avg_config_limits(&c, "bio", SLOWIO_DISK_SATA_SSD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "bio", DISK_SATA_SSD, IO_OP_READ);
     assert_int_equal(l->tot_lim, 50000);
     /* A stage name the table does not know gets the disk type's limits. */
-    l = avg_config_limits(&c, "new_stage", SLOWIO_DISK_NVME_SSD, SLOWIO_IOTYPE_READ);
+    l = avg_config_limits(&c, "new_stage", DISK_NVME_SSD, IO_OP_READ);
     assert_int_equal(l->tot_lim, 5000);
-    assert_null(avg_config_limits(&c, "bio", _SLOWIO_DISK_TYPE_MAX, SLOWIO_IOTYPE_READ));
+    assert_null(avg_config_limits(&c, "bio", _DISK_TYPE_MAX, IO_OP_READ));
     avg_config_done(&c);
     config_msgs_done(&m);
 }
@@ -474,7 +474,7 @@ static void test_lists_default(void **state)
     assert_int_equal(m.n_items, 0);
     assert_null(c.common.disks);
     assert_null(c.common.stages);
-    assert_true(c.common.iotypes[SLOWIO_IOTYPE_READ] && c.common.iotypes[SLOWIO_IOTYPE_WRITE]);
+    assert_true(c.common.iotypes[IO_OP_READ] && c.common.iotypes[IO_OP_WRITE]);
     avg_config_done(&c);
 }
 

@@ -217,12 +217,12 @@ static struct avg_disk *disk_with(const char *const *stages, const char *const *
     assert_int_equal(avg_disk_new("nvme0n1", &params, &d), 0);
     for (size_t i = 0; stages[i]; i++) {
         struct slowio_sample s = lat(5);
-        assert_int_equal(avg_disk_add(d, stages[i], SLOWIO_IOTYPE_READ, &limits), 0);
-        assert_int_equal(avg_disk_push(d, stages[i], SLOWIO_IOTYPE_READ, &s, NULL), 0);
+        assert_int_equal(avg_disk_add(d, stages[i], IO_OP_READ, &limits), 0);
+        assert_int_equal(avg_disk_push(d, stages[i], IO_OP_READ, &s, NULL), 0);
         for (size_t j = 0; slow[j]; j++)
             if (streq(slow[j], stages[i]))
                 s = lat(5000);
-        assert_int_equal(avg_disk_push(d, stages[i], SLOWIO_IOTYPE_READ, &s, NULL), 0);
+        assert_int_equal(avg_disk_push(d, stages[i], IO_OP_READ, &s, NULL), 0);
     }
     return d;
 }
@@ -255,14 +255,14 @@ static void test_reason_rows(void **state)
         _cleanup_(avg_disk_freep) struct avg_disk *d = disk_with(all_stages, slow);
         struct avg_slow_event e;
 
-        assert_int_equal(avg_disk_judge(d, SLOWIO_IOTYPE_READ, &e), 1);
+        assert_int_equal(avg_disk_judge(d, IO_OP_READ, &e), 1);
         assert_string_equal(slow_reason_to_string(e.reason, SLOWIO_PLUGIN_AVG_BLOCK_IO),
                             rows[i].reason);
         assert_string_equal(e.block_stack, rows[i].block_stack);
         assert_string_equal(e.stage, rows[i].slow);
         assert_string_equal(e.alarm_type, "latency");
         /* Writes were never fed: nothing to say about them. */
-        assert_int_equal(avg_disk_judge(d, SLOWIO_IOTYPE_WRITE, &e), 0);
+        assert_int_equal(avg_disk_judge(d, IO_OP_WRITE, &e), 0);
     }
 }
 
@@ -282,7 +282,7 @@ static void test_reason_precedence(void **state)
         _cleanup_(avg_disk_freep) struct avg_disk *d = disk_with(all_stages, cases[i].slow);
         struct avg_slow_event e;
 
-        assert_int_equal(avg_disk_judge(d, SLOWIO_IOTYPE_READ, &e), 1);
+        assert_int_equal(avg_disk_judge(d, IO_OP_READ, &e), 1);
         assert_string_equal(slow_reason_to_string(e.reason, SLOWIO_PLUGIN_AVG_BLOCK_IO),
                             cases[i].reason);
         assert_string_equal(e.block_stack, cases[i].block_stack);
@@ -297,8 +297,8 @@ static void test_no_event_without_bio(void **state)
     _cleanup_(avg_disk_freep) struct avg_disk *d2 = disk_with(no_bio, no_bio);
     struct avg_slow_event e;
 
-    assert_int_equal(avg_disk_judge(d, SLOWIO_IOTYPE_READ, &e), 0);
-    assert_int_equal(avg_disk_judge(d2, SLOWIO_IOTYPE_READ, &e), 0);
+    assert_int_equal(avg_disk_judge(d, IO_OP_READ, &e), 0);
+    assert_int_equal(avg_disk_judge(d2, IO_OP_READ, &e), 0);
 }
 
 static void test_disk_errors_and_walk(void **state)
@@ -307,17 +307,17 @@ static void test_disk_errors_and_walk(void **state)
     _cleanup_(avg_disk_freep) struct avg_disk *d = disk_with(all_stages, slow);
     struct slowio_sample s = lat(1);
     const char *stage;
-    enum slowio_iotype io;
+    enum io_op io;
 
     assert_string_equal(avg_disk_name(d), "nvme0n1");
     assert_int_equal(avg_disk_n_detectors(d), 11);
     assert_non_null(avg_disk_detector_at(d, 10, &stage, &io));
     assert_string_equal(stage, "bio");
-    assert_int_equal(io, SLOWIO_IOTYPE_READ);
+    assert_int_equal(io, IO_OP_READ);
     assert_null(avg_disk_detector_at(d, 11, NULL, NULL));
-    assert_int_equal(avg_disk_add(d, "bio", SLOWIO_IOTYPE_READ, &limits), -EEXIST);
-    assert_int_equal(avg_disk_push(d, "bio", SLOWIO_IOTYPE_WRITE, &s, NULL), -ENOENT);
-    assert_null(avg_disk_get(d, "nope", SLOWIO_IOTYPE_READ));
+    assert_int_equal(avg_disk_add(d, "bio", IO_OP_READ, &limits), -EEXIST);
+    assert_int_equal(avg_disk_push(d, "bio", IO_OP_WRITE, &s, NULL), -ENOENT);
+    assert_null(avg_disk_get(d, "nope", IO_OP_READ));
 }
 
 int main(void)

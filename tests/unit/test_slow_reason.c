@@ -105,15 +105,15 @@ static void test_vocabulary(void **state)
 {
     assert_string_equal(slowio_plugin_to_string(SLOWIO_PLUGIN_AVG_BLOCK_IO), "avg_block_io");
     assert_int_equal(slowio_plugin_from_string("ai_block_io"), SLOWIO_PLUGIN_AI_BLOCK_IO);
-    assert_string_equal(slowio_disk_type_to_string(SLOWIO_DISK_VIRTUAL), "virtual");
-    assert_int_equal(slowio_disk_type_from_string("sata_hdd"), SLOWIO_DISK_SATA_HDD);
-    assert_int_equal(slowio_disk_type_from_string("hdd"), -EINVAL);
-    assert_string_equal(slowio_iotype_to_string(SLOWIO_IOTYPE_WRITE), "write");
+    assert_string_equal(disk_type_to_string(DISK_VIRTUAL), "virtual");
+    assert_int_equal(disk_type_from_string("sata_hdd"), DISK_SATA_HDD);
+    assert_int_equal(disk_type_from_string("hdd"), -EINVAL);
+    assert_string_equal(io_op_to_string(IO_OP_WRITE), "write");
     assert_int_equal(slowio_iotype_from_string("flush"), -EINVAL);
-    assert_int_equal(slowio_stage_from_string("rq_driver"), SLOWIO_STAGE_RQ_DRIVER);
-    assert_null(slowio_stage_to_string(_SLOWIO_STAGE_MAX));
-    for (int s = 0; s < _SLOWIO_STAGE_MAX; s++)
-        assert_int_equal(slowio_stage_from_string(slowio_stage_to_string(s)), s);
+    assert_int_equal(io_stage_from_string("rq_driver"), IO_STAGE_RQ_DRIVER);
+    assert_null(io_stage_to_string(_IO_STAGE_MAX));
+    for (int s = 0; s < _IO_STAGE_MAX; s++)
+        assert_int_equal(io_stage_from_string(io_stage_to_string(s)), s);
 }
 
 int main(void)

@@ -1,7 +1,5 @@
-/* io_stage.c: name tables of io_stage.h. */
-#include <errno.h>
-
-#include "io_stage.h"
+/* io_vocab.c: the name tables of io_vocab.h. */
+#include "io_vocab.h"
 #include "macro.h"
 #include "string_table.h"
 
@@ -12,6 +10,8 @@ static const char *const io_op_table[_IO_OP_MAX] = {
     [IO_OP_DISCARD] = "discard",
 };
 
+DEFINE_STRING_TABLE_LOOKUP(io_op, enum io_op, io_op_table, _IO_OP_MAX)
+
 static const char *const io_stage_table[_IO_STAGE_MAX] = {
     [IO_STAGE_THROTL] = "throtl",     [IO_STAGE_WBT] = "wbt",
     [IO_STAGE_IOCOST] = "iocost",     [IO_STAGE_BFQ] = "bfq",
@@ -21,6 +21,13 @@ static const char *const io_stage_table[_IO_STAGE_MAX] = {
     [IO_STAGE_BIO] = "bio",           [IO_STAGE_KYBER] = "kyber",
 };
 
-DEFINE_STRING_TABLE_LOOKUP(io_op, enum io_op, io_op_table, _IO_OP_MAX)
-
 DEFINE_STRING_TABLE_LOOKUP(io_stage, enum io_stage, io_stage_table, _IO_STAGE_MAX)
+
+static const char *const disk_type_table[_DISK_TYPE_MAX] = {
+    [DISK_NVME_SSD] = "nvme_ssd",
+    [DISK_SATA_SSD] = "sata_ssd",
+    [DISK_SATA_HDD] = "sata_hdd",
+    [DISK_VIRTUAL] = "virtual",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(disk_type, enum disk_type, disk_type_table, _DISK_TYPE_MAX)
