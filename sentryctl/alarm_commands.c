@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alarm_vocab.h"
 #include "parse_number.h"
 #include "sentryctl.h"
 
@@ -389,10 +390,64 @@ static int cmd_stats(struct ctl *ctl, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The alarm vocabulary compiled into sentryctl (the same table as sentryd's): no daemon needed. */
+static int cmd_alarm_ids(struct ctl *ctl, int argc, char **argv)
+{
+    static const char help[] =
+        "Usage: sentryctl alarm_ids [--json]\n\n"
+        "Lists the alarm ids sentry reserves in the sysSentry range 1001-1128: the name, the\n"
+        "reference's macro in register_xalarm.h, which request an answer id answers (or which\n"
+        "id answers a request) and what the alarm means. Other ids of the range are free.\n";
+    static const struct option opts[] = {CTL_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+    size_t n;
+    const struct alarm_kind *k = alarm_kinds(&n);
+    bool done;
+    int c = ctl_getopt(ctl, argc, argv, "+" CTL_COMMON_SHORT, opts, help, &done);
+
+    if (done)
+        return c;
+    if (c != -1)
+        return EXIT_USAGE;
+    if (optind != argc)
+        return ctl_usage_error(argv[0], "unrecognized arguments: %s", argv[optind]);
+    if (ctl->json) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *a = json_object_new_array();
+        json_object_object_add(o, "min", json_object_new_int(SENTRY_ALARM_ID_MIN));
+        json_object_object_add(o, "max", json_object_new_int(SENTRY_ALARM_ID_MAX));
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_new_object();
+            json_object_object_add(e, "id", json_object_new_int(k[i].id));
+            json_object_object_add(e, "name", json_object_new_string(k[i].name));
+            json_object_object_add(e, "reference", json_new_string_or_null(k[i].reference));
+            json_object_object_add(e, "answered_by",
+                                   k[i].answered_by ? json_object_new_int(k[i].answered_by) : NULL);
+            json_object_object_add(e, "answers",
+                                   k[i].answers ? json_object_new_int(k[i].answers) : NULL);
+            json_object_object_add(e, "meaning", json_object_new_string(k[i].meaning));
+            json_object_array_add(a, e);
+        }
+        json_object_object_add(o, "ids", json_object_get(a));
+        ctl_print_json(o);
+        return EXIT_OK;
+    }
+    printf("%-5s %-21s %-30s %-8s %s\n", "ID", "NAME", "REFERENCE", "PAIR", "MEANING");
+    for (size_t i = 0; i < n; i++) {
+        char pair[16] = "-";
+        if (k[i].answered_by)
+            snprintf(pair, sizeof(pair), "-> %u", k[i].answered_by);
+        else if (k[i].answers)
+            snprintf(pair, sizeof(pair), "<- %u", k[i].answers);
+        printf("%-5u %-21s %-30s %-8s %s\n", k[i].id, k[i].name,
+               k[i].reference ? k[i].reference : "-", pair, k[i].meaning);
+    }
+    return EXIT_OK;
+}
+
 const struct ctl_command alarm_commands[] = {
     {"alarms", cmd_alarms, "[--active|--since SEQ|--follow] ...", "show or follow alarms"},
     {"get_alarm", cmd_get_alarm, "TASK [-s SECS] [-d]", "a task's recent alarms (sysSentry view)"},
     {"inject", cmd_inject, "--id ID [--level L] [--text T] ...", "put an alarm on the bus (root)"},
     {"stats", cmd_stats, "", "counters of the alarm bus"},
+    {"alarm_ids", cmd_alarm_ids, "", "the alarm ids sentry reserves, and what they mean"},
     {NULL, NULL, NULL, NULL},
 };

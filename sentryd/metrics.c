@@ -66,14 +66,14 @@ json_object *metrics_stats_json(struct daemon *d)
     json_object_object_add(o, "caught_up", by_kind(st->caught_up));
     json_object_object_add(o, "fell_behind", by_kind(st->fell_behind));
     x = json_object_new_object();
-    for (int l = 1; l < _ALARM_LEVEL_MAX; l++)
+    for (int l = 1; l < ALARM_LEVEL_SLOTS; l++)
         json_object_object_add(x, alarm_level_to_string(l), json_u64(st->by_level[l]));
     json_object_object_add(o, "by_level", x);
     x = json_object_new_object();
     for (int i = 0; i < (int) ELEMENTSOF(st->by_id); i++)
         if (st->by_id[i]) {
             char id[8];
-            snprintf(id, sizeof(id), "%d", i + ALARM_ID_SYSSENTRY_MIN);
+            snprintf(id, sizeof(id), "%d", i + SENTRY_ALARM_ID_MIN);
             json_object_object_add(x, id, json_u64(st->by_id[i]));
         }
     json_object_object_add(o, "by_id", x);
@@ -128,14 +128,14 @@ char *metrics_textfile(struct daemon *d)
     prom(f, "sentry_alarms_commit_failed_total", "counter", "Alarms that could not be stored.");
     fprintf(f, "sentry_alarms_commit_failed_total %" PRIu64 "\n", st->commit_failed);
     prom(f, "sentry_alarms_by_level_total", "counter", "Stored alarms by level.");
-    for (int l = 1; l < _ALARM_LEVEL_MAX; l++)
+    for (int l = 1; l < ALARM_LEVEL_SLOTS; l++)
         fprintf(f, "sentry_alarms_by_level_total{level=\"%s\"} %" PRIu64 "\n",
                 alarm_level_to_string(l), st->by_level[l]);
     prom(f, "sentry_alarms_by_id_total", "counter", "Stored alarms by id.");
     for (int i = 0; i < (int) ELEMENTSOF(st->by_id); i++)
         if (st->by_id[i])
             fprintf(f, "sentry_alarms_by_id_total{id=\"%d\"} %" PRIu64 "\n",
-                    i + ALARM_ID_SYSSENTRY_MIN, st->by_id[i]);
+                    i + SENTRY_ALARM_ID_MIN, st->by_id[i]);
     fprintf(f, "sentry_alarms_by_id_total{id=\"other\"} %" PRIu64 "\n", st->by_id_other);
     prom(f, "sentry_alarms_delivered_total", "counter", "Alarms written to subscribers.");
     prom(f, "sentry_alarms_caught_up_total", "counter",

@@ -86,7 +86,7 @@ int xalarm_record_build(struct alarm_info *rec, unsigned id, unsigned level, uns
 void xalarm_record_service_down(struct alarm_info *rec)
 {
     memset(rec, 0, sizeof(*rec));
-    rec->usAlarmId = XALARM_ID_SERVICE_DOWN;
+    rec->usAlarmId = SENTRY_ALARM_ID_SERVICE_DOWN;
     rec->ucAlarmLevel = MINOR_ALM;
     rec->ucAlarmType = ALARM_TYPE_OCCUR;
     memcpy(rec->pucParas, XALARM_SERVICE_DOWN_TEXT, STRLEN(XALARM_SERVICE_DOWN_TEXT));

@@ -19,19 +19,16 @@
 
 #define XALARM_RECORD_SIZE 8216
 #define XALARM_TEXT_MAX    (ALARM_INFO_MAX_PARAS_LEN - 1) /* bytes of text before the NUL */
-#define XALARM_ID_MIN      1001
-#define XALARM_ID_MAX      1128
-#define XALARM_ID_COUNT    (XALARM_ID_MAX - XALARM_ID_MIN + 1)
 
 /* What xalarmd accepts in a report: wider than what xalarm_Report() sends (levels 1-3, types
  * 1-2), and kept so, since other producers may use the wider range. */
 #define XALARM_LEVEL_MIN 1
-#define XALARM_LEVEL_MAX 5
+#define XALARM_LEVEL_MAX SENTRY_ALARM_LEVEL_XALARM_MAX
 #define XALARM_TYPE_MIN  0
-#define XALARM_TYPE_MAX  2
+#define XALARM_TYPE_MAX  SENTRY_ALARM_RECOVER
 
-/* Sent to every subscriber when the service stops, right before the connection closes. */
-#define XALARM_ID_SERVICE_DOWN   1128
+/* Sent to every subscriber when the service stops (SENTRY_ALARM_ID_SERVICE_DOWN), right before
+ * the connection closes. */
 #define XALARM_SERVICE_DOWN_TEXT "sysSentry service is down"
 
 /* Socket names inside the xalarm directory, and the reference's directory. */
@@ -62,7 +59,7 @@ static_assert(offsetof(struct alarm_info, pucParas) == 24, "text at 24");
 
 static inline bool xalarm_id_valid(unsigned id)
 {
-    return id >= XALARM_ID_MIN && id <= XALARM_ID_MAX;
+    return id >= SENTRY_ALARM_ID_MIN && id <= SENTRY_ALARM_ID_MAX;
 }
 
 /* True for the ids whose subscription switches a kernel event source on: 1003 power off,

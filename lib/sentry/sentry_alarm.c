@@ -2,22 +2,17 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "alarm_vocab.h"
 #include "client_conn.h"
 #include "macro.h"
 #include "names.h"
 #include "sentry/sentry.h"
 #include "sentry_client_private.h"
 
-static const char *const level_names[] = {
-    [1] = "MINOR", [2] = "MAJOR", [3] = "CRITICAL", [4] = "LEVEL4", [5] = "LEVEL5"};
-static const char *const type_names[] = {[0] = "TYPE0", [1] = "OCCUR", [2] = "RECOVER"};
-
-static int name_index(const char *const *names, size_t n, const char *s)
+/* A level or type name from sentryd, or -1 for one this library does not know. */
+static int known_or_minus_one(int r)
 {
-    for (size_t i = 0; s && i < n; i++)
-        if (names[i] && streq(names[i], s))
-            return (int) i;
-    return -1;
+    return r < 0 ? -1 : r;
 }
 
 _public_ int sentry_report(sentry_client *c, const struct sentry_alarm *alarm, uint64_t *seq)
@@ -44,8 +39,8 @@ _public_ int sentry_report(sentry_client *c, const struct sentry_alarm *alarm, u
         return -ENOMEM;
     }
     json_object_object_add(a, "id", json_object_new_int(alarm->id));
-    json_object_object_add(a, "level", json_object_new_string(level_names[alarm->level]));
-    json_object_object_add(a, "type", json_object_new_string(type_names[alarm->type]));
+    json_object_object_add(a, "level", json_object_new_string(alarm_level_to_string(alarm->level)));
+    json_object_object_add(a, "type", json_object_new_string(alarm_type_to_string(alarm->type)));
     json_object_object_add(a, "text", json_object_new_string(alarm->text ? alarm->text : ""));
     if (source)
         json_object_object_add(a, "source", json_object_new_string(source));
@@ -82,8 +77,8 @@ static void on_stream_message(json_object *msg, void *userdata)
     struct sentry_alarm al = {
         .seq = json_object_object_get_ex(a, "seq", &v) ? json_object_get_uint64(v) : 0,
         .id = (uint16_t) (json_object_object_get_ex(a, "id", &v) ? json_object_get_int(v) : 0),
-        .level = name_index(level_names, ELEMENTSOF(level_names), member_str(a, "level")),
-        .type = name_index(type_names, ELEMENTSOF(type_names), member_str(a, "type")),
+        .level = known_or_minus_one(alarm_level_from_string(member_str(a, "level"))),
+        .type = known_or_minus_one(alarm_type_from_string(member_str(a, "type"))),
         .time_usec = json_object_object_get_ex(a, "time", &v) ? json_object_get_uint64(v) : 0,
         .source = member_str(a, "source"),
         .key = member_str(a, "key"),
@@ -121,7 +116,7 @@ _public_ int sentry_subscribe(sentry_client *c, const struct sentry_filter *filt
             json_object *t = json_object_new_array();
             for (int i = SENTRY_ALARM_OCCUR; i <= SENTRY_ALARM_RECOVER; i++)
                 if (filter->types & (1u << i))
-                    json_object_array_add(t, json_object_new_string(type_names[i]));
+                    json_object_array_add(t, json_object_new_string(alarm_type_to_string(i)));
             json_object_object_add(args, "types", t);
         }
     }

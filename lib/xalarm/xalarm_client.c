@@ -41,7 +41,7 @@ bool xalarm_filter_valid(const struct alarm_subscription_info *filter)
     if (filter->len > MAX_NUM_OF_ALARM_ID)
         return false;
     for (unsigned i = 0; i < filter->len; i++)
-        if (filter->id_list[i] < XALARM_ID_MIN || filter->id_list[i] > XALARM_ID_MAX)
+        if (filter->id_list[i] < SENTRY_ALARM_ID_MIN || filter->id_list[i] > SENTRY_ALARM_ID_MAX)
             return false;
     return true;
 }
@@ -52,12 +52,12 @@ void xalarm_filter_to_bitmap(const struct alarm_subscription_info *filter,
     memset(bitmap, 0, MAX_NUM_OF_ALARM_ID);
     for (unsigned i = 0; i < filter->len && i < MAX_NUM_OF_ALARM_ID; i++)
         if (xalarm_id_valid((unsigned) filter->id_list[i]))
-            bitmap[filter->id_list[i] - XALARM_ID_MIN] = 1;
+            bitmap[filter->id_list[i] - SENTRY_ALARM_ID_MIN] = 1;
 }
 
 bool xalarm_bitmap_has(const char bitmap[MAX_NUM_OF_ALARM_ID], unsigned id)
 {
-    return xalarm_id_valid(id) && bitmap[id - XALARM_ID_MIN] == 1;
+    return xalarm_id_valid(id) && bitmap[id - SENTRY_ALARM_ID_MIN] == 1;
 }
 
 int xalarm_stream_connect(int *ret_fd)
@@ -117,7 +117,7 @@ static int xalarm_json_add_ids(json_object *o, const char *key,
         json_object_put(a);
         return -ENOMEM;
     }
-    for (unsigned id = XALARM_ID_MIN; id <= XALARM_ID_MAX; id++) {
+    for (unsigned id = SENTRY_ALARM_ID_MIN; id <= SENTRY_ALARM_ID_MAX; id++) {
         if (!xalarm_bitmap_has(bitmap, id) || (pick && !pick(id)))
             continue;
         json_object *v = json_object_new_int((int) id);

@@ -87,7 +87,7 @@ _public_ int xalarm_get_event(struct alarm_msg *msg, struct alarm_register *regi
 
         unsigned id = reader.rec.usAlarmId;
         /* The service is going away, whatever the handle subscribed to. */
-        if (id == XALARM_ID_SERVICE_DOWN)
+        if (id == SENTRY_ALARM_ID_SERVICE_DOWN)
             return xalarm_event_disconnect(h, -EBADF);
         if (!xalarm_bitmap_has(h->alarm_enable_bitmap, id))
             continue;

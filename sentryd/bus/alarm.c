@@ -8,43 +8,12 @@
 #include "xalarm_record.h"
 #include "string_table.h"
 
-static const char *const alarm_level_table[_ALARM_LEVEL_MAX] = {
-    [ALARM_LEVEL_MINOR] = "MINOR",
-    [ALARM_LEVEL_MAJOR] = "MAJOR",
-    [ALARM_LEVEL_CRITICAL] = "CRITICAL",
-    [4] = "LEVEL4",
-    [5] = "LEVEL5",
-};
-DEFINE_STRING_TABLE_LOOKUP(alarm_level, int, alarm_level_table, _ALARM_LEVEL_MAX)
-
-static const char *const alarm_type_table[_ALARM_TYPE_MAX] = {
-    [0] = "TYPE0",
-    [ALARM_TYPE_OCCUR] = "OCCUR",
-    [ALARM_TYPE_RECOVER] = "RECOVER",
-};
-DEFINE_STRING_TABLE_LOOKUP(alarm_type, int, alarm_type_table, _ALARM_TYPE_MAX)
-
 static const char *const alarm_origin_table[_ALARM_ORIGIN_MAX] = {
     [ALARM_ORIGIN_NATIVE] = "native",
     [ALARM_ORIGIN_XALARM] = "xalarm",
     [ALARM_ORIGIN_INJECT] = "inject",
 };
 DEFINE_STRING_TABLE_LOOKUP(alarm_origin, int, alarm_origin_table, _ALARM_ORIGIN_MAX)
-
-const char *alarm_level_to_reference_string(int level)
-{
-    static const char *const names[] = {[1] = "MINOR_ALM", [2] = "MAJOR_ALM", [3] = "CRITICAL_ALM"};
-    return level >= 1 && level <= 3 ? names[level] : "UNKNOWN_LEVEL";
-}
-
-const char *alarm_type_to_reference_string(int type)
-{
-    if (type == ALARM_TYPE_OCCUR)
-        return "ALARM_TYPE_OCCUR";
-    if (type == ALARM_TYPE_RECOVER)
-        return "ALARM_TYPE_RECOVER";
-    return "UNKNOWN_TYPE";
-}
 
 struct alarm_record *alarm_record_new(const struct alarm *a)
 {
@@ -212,7 +181,7 @@ static int member_enum(json_object *o, const char *key, int (*from_string)(const
 int alarm_from_json(json_object *obj, struct alarm *a, const char **why)
 {
     json_object *v;
-    int level = ALARM_LEVEL_MINOR, type = ALARM_TYPE_OCCUR, r;
+    int level = SENTRY_ALARM_MINOR, type = SENTRY_ALARM_OCCUR, r;
 
     if (!json_object_is_type(obj, json_type_object)) {
         *why = "'alarm' must be an object";
@@ -236,13 +205,13 @@ int alarm_from_json(json_object *obj, struct alarm *a, const char **why)
         return -EINVAL;
     }
     a->id = (uint16_t) json_object_get_int64(v);
-    r = member_enum(obj, "level", alarm_level_from_string, ALARM_LEVEL_MINOR, ALARM_LEVEL_CRITICAL,
-                    &level);
+    r = member_enum(obj, "level", alarm_level_from_string, SENTRY_ALARM_MINOR,
+                    SENTRY_ALARM_CRITICAL, &level);
     if (r == -EINVAL) {
         *why = "'level' must be MINOR, MAJOR or CRITICAL (or 1..3)";
         return r;
     }
-    r = member_enum(obj, "type", alarm_type_from_string, ALARM_TYPE_OCCUR, ALARM_TYPE_RECOVER,
+    r = member_enum(obj, "type", alarm_type_from_string, SENTRY_ALARM_OCCUR, SENTRY_ALARM_RECOVER,
                     &type);
     if (r == -EINVAL) {
         *why = "'type' must be OCCUR or RECOVER (or 1..2)";

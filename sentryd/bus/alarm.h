@@ -14,30 +14,13 @@
 
 #include <urcu/wfcqueue.h>
 
+#include "alarm_vocab.h"
 #include "json_util.h"
 
-#define ALARM_ID_SYSSENTRY_MIN 1001
-#define ALARM_ID_SYSSENTRY_MAX 1128
-#define ALARM_ID_SERVICE_DOWN  1128 /* sent to xalarm clients when sentryd stops */
-#define ALARM_TEXT_MAX         8191
-#define ALARM_SOURCE_MAX       255
-#define ALARM_KEY_MAX          128
-#define ALARM_NODE_MAX         255
-
-enum alarm_level {
-    ALARM_LEVEL_MINOR = 1,
-    ALARM_LEVEL_MAJOR = 2,
-    ALARM_LEVEL_CRITICAL = 3,
-    /* the xalarm socket also accepts 4 and 5, as the reference's server does */
-    _ALARM_LEVEL_MAX = 6,
-};
-
-enum alarm_type {
-    /* 0 is accepted on the xalarm socket, as the reference's server does */
-    ALARM_TYPE_OCCUR = 1,
-    ALARM_TYPE_RECOVER = 2,
-    _ALARM_TYPE_MAX = 3,
-};
+#define ALARM_TEXT_MAX   8191
+#define ALARM_SOURCE_MAX 255
+#define ALARM_KEY_MAX    128
+#define ALARM_NODE_MAX   255
 
 enum alarm_origin {
     ALARM_ORIGIN_NATIVE,
@@ -54,17 +37,9 @@ enum alarm_active_change {
     ACTIVE_CLEAR, /* RECOVER of an active key */
 };
 
-/* "MINOR", "MAJOR", "CRITICAL", "LEVEL4", "LEVEL5" */
-const char *alarm_level_to_string(int level);
-int alarm_level_from_string(const char *s);
-/* "OCCUR", "RECOVER", "TYPE0" */
-const char *alarm_type_to_string(int type);
-int alarm_type_from_string(const char *s);
+/* Levels and types, and their names: alarm_vocab.h. */
 const char *alarm_origin_to_string(int origin);
 int alarm_origin_from_string(const char *s);
-/* The reference's get_alarm names: MINOR_ALM.. / UNKNOWN_LEVEL, ALARM_TYPE_OCCUR.. */
-const char *alarm_level_to_reference_string(int level);
-const char *alarm_type_to_reference_string(int type);
 
 struct alarm {
     uint64_t seq;

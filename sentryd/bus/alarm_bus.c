@@ -72,13 +72,13 @@ static void bus_active_update(struct alarm_bus *b, struct alarm_record *r)
     if (!k)
         return;
     bool present = lh_table_lookup_ex(b->active, k, &v);
-    if (r->a.type == ALARM_TYPE_OCCUR && !present) {
+    if (r->a.type == SENTRY_ALARM_OCCUR && !present) {
         r->active_change = ACTIVE_SET;
         if (lh_table_insert(b->active, k, alarm_record_ref(r)) == 0)
             k = NULL;
         else
             alarm_record_unref(r);
-    } else if (r->a.type == ALARM_TYPE_RECOVER && present) {
+    } else if (r->a.type == SENTRY_ALARM_RECOVER && present) {
         r->active_change = ACTIVE_CLEAR;
         lh_table_delete(b->active, k);
     }

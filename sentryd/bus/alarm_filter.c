@@ -109,7 +109,7 @@ int alarm_filter_from_json(json_object *req, struct alarm_filter *f, const char 
                     ? alarm_level_from_string(json_object_get_string(v))
                 : json_object_is_type(v, json_type_int) ? json_object_get_int(v)
                                                         : -1;
-        if (l < 1 || l >= _ALARM_LEVEL_MAX) {
+        if (l < 1 || l >= ALARM_LEVEL_SLOTS) {
             *why = "'min_level' must be MINOR, MAJOR or CRITICAL";
             return -EINVAL;
         }
@@ -192,7 +192,7 @@ json_object *alarm_filter_to_json(const struct alarm_filter *f)
         o, "min_level",
         f->min_level ? json_object_new_string(alarm_level_to_string(f->min_level)) : NULL);
     json_object *types = json_object_new_array();
-    for (int t = 0; t < _ALARM_TYPE_MAX; t++)
+    for (int t = 0; t < ALARM_TYPE_SLOTS; t++)
         if (f->types & (1u << t))
             json_object_array_add(types, json_object_new_string(alarm_type_to_string(t)));
     json_object_object_add(o, "types", types);

@@ -32,11 +32,11 @@ struct alarm_log {
 int alarm_log_priority(int level)
 {
     switch (level) {
-    case ALARM_LEVEL_MINOR:
+    case SENTRY_ALARM_MINOR:
         return LOG_WARNING;
-    case ALARM_LEVEL_MAJOR:
+    case SENTRY_ALARM_MAJOR:
         return LOG_ERR;
-    case ALARM_LEVEL_CRITICAL:
+    case SENTRY_ALARM_CRITICAL:
         return LOG_CRIT;
     default:
         return LOG_NOTICE;

@@ -17,18 +17,18 @@ struct alarm_stats {
     uint64_t delivered[_STATS_KIND_MAX];   /* alarms written to subscribers */
     uint64_t caught_up[_STATS_KIND_MAX];   /* of those, read back from the store */
     uint64_t fell_behind[_STATS_KIND_MAX]; /* times a subscriber switched to the store */
-    uint64_t by_level[_ALARM_LEVEL_MAX];
-    uint64_t by_id[ALARM_ID_SYSSENTRY_MAX - ALARM_ID_SYSSENTRY_MIN + 1];
+    uint64_t by_level[ALARM_LEVEL_SLOTS];
+    uint64_t by_id[SENTRY_ALARM_ID_MAX - SENTRY_ALARM_ID_MIN + 1];
     uint64_t by_id_other; /* ids outside 1001..1128 */
 };
 
 static inline void alarm_stats_count(struct alarm_stats *s, const struct alarm *a)
 {
     s->committed++;
-    if (a->level < _ALARM_LEVEL_MAX)
+    if (a->level < ALARM_LEVEL_SLOTS)
         s->by_level[a->level]++;
-    if (a->id >= ALARM_ID_SYSSENTRY_MIN && a->id <= ALARM_ID_SYSSENTRY_MAX)
-        s->by_id[a->id - ALARM_ID_SYSSENTRY_MIN]++;
+    if (a->id >= SENTRY_ALARM_ID_MIN && a->id <= SENTRY_ALARM_ID_MAX)
+        s->by_id[a->id - SENTRY_ALARM_ID_MIN]++;
     else
         s->by_id_other++;
 }

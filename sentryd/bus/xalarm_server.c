@@ -39,7 +39,7 @@ struct xalarm_server {
     char *dir, *report_path, *alarm_path;
     int report_fd, alarm_fd;
     sd_event_source *report_source, *alarm_source;
-    bool mask[XALARM_ID_MAX - XALARM_ID_MIN + 1];
+    bool mask[SENTRY_ALARM_ID_MAX - SENTRY_ALARM_ID_MIN + 1];
     unsigned max_clients, n_clients;
     size_t queue_limit;
     int sndbuf;
@@ -82,7 +82,7 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
         long lo, hi;
         if (!dash && all_digits(item, n)) {
             lo = hi = strtol(item, NULL, 10);
-            if (lo < XALARM_ID_MIN || lo > XALARM_ID_MAX) {
+            if (lo < SENTRY_ALARM_ID_MIN || lo > SENTRY_ALARM_ID_MAX) {
                 log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
                 continue;
             }
@@ -95,8 +95,8 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
                 continue;
             }
             /* ranges are clamped to the sysSentry range, as the reference does */
-            lo = MAX(lo, XALARM_ID_MIN);
-            hi = MIN(hi, XALARM_ID_MAX);
+            lo = MAX(lo, SENTRY_ALARM_ID_MIN);
+            hi = MIN(hi, SENTRY_ALARM_ID_MAX);
             if (lo > hi) {
                 log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
                 continue;
@@ -106,7 +106,7 @@ int xalarm_id_mask_parse(const char *spec, bool mask[128])
             continue;
         }
         for (long id = lo; id <= hi; id++)
-            mask[id - XALARM_ID_MIN] = true;
+            mask[id - SENTRY_ALARM_ID_MIN] = true;
         valid++;
     }
     if (valid == 0) {
@@ -141,7 +141,7 @@ static void xalarm_take_record(struct xalarm_server *s, const struct alarm_info 
     log_debug("xalarm report: alarm_id: %u, alarm_level: %s, alarm_type: %s, alarm_msg_len: %zu",
               x->usAlarmId, alarm_level_to_reference_string(x->ucAlarmLevel),
               alarm_type_to_reference_string(x->ucAlarmType), tlen);
-    if (!s->mask[x->usAlarmId - XALARM_ID_MIN]) {
+    if (!s->mask[x->usAlarmId - SENTRY_ALARM_ID_MIN]) {
         st->filtered_xalarm++;
         return;
     }
@@ -270,7 +270,7 @@ static int client_filter_from(json_object *ids, struct alarm_filter *f)
         if (!json_object_is_type(e, json_type_int))
             continue;
         int64_t id = json_object_get_int64(e);
-        if (id < XALARM_ID_MIN || id > XALARM_ID_MAX)
+        if (id < SENTRY_ALARM_ID_MIN || id > SENTRY_ALARM_ID_MAX)
             continue;
         char b[16];
         snprintf(b, sizeof(b), "%" PRId64, id);
@@ -407,7 +407,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         c->fd = cfd;
         record_queue_init(&c->q, RECORD_FORM_XALARM);
         (void) getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl);
-        alarm_filter_add_ids(&all, "1001-1128", &why); /* = XALARM_ID_MIN..MAX */
+        alarm_filter_add_ids(&all, "1001-1128", &why); /* = SENTRY_ALARM_ID_MIN..MAX */
         c->sub = alarm_bus_subscribe(s->bus, SUBSCRIBER_XALARM, &all, UINT64_MAX, s->queue_limit,
                                      &client_ops, c);
         if (!c->sub || sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0) {

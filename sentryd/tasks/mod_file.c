@@ -181,9 +181,9 @@ static void mod_alarm(struct mod_ctx *m, struct task_config *c)
                  m->name, v);
         return;
     }
-    if (parse_int_python(v, &i) < 0 || i < ALARM_ID_MIN || i > ALARM_ID_MAX) {
+    if (parse_int_python(v, &i) < 0 || i < SENTRY_ALARM_ID_MIN || i > SENTRY_ALARM_ID_MAX) {
         mod_warn(m, "mod %s: alarm_id must be in [%d, %d], got '%s'; the task raises no alarms",
-                 m->name, ALARM_ID_MIN, ALARM_ID_MAX, v);
+                 m->name, SENTRY_ALARM_ID_MIN, SENTRY_ALARM_ID_MAX, v);
         return;
     }
     c->alarm_id = (unsigned) i;

@@ -4,6 +4,8 @@
  * the file, the key and the value. Pure: no daemon state, so it is unit tested with tables. */
 #pragma once
 
+#include <sentry/alarm_ids.h>
+
 #include "task_config.h"
 
 struct mod_defaults {
@@ -13,8 +15,6 @@ struct mod_defaults {
 
 #define MOD_SUFFIX               ".mod"
 #define MOD_FILE_SIZE_MAX        (1024 * 1024)
-#define ALARM_ID_MIN             1001
-#define ALARM_ID_MAX             1128
 #define ALARM_CLEAR_TIME_DEFAULT 15
 
 /* The task name of a file name "NAME.mod" into buf, or -EINVAL when the file is not a .mod

@@ -1478,8 +1478,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         return -EINVAL;
     }
     if (o->path == PATH_XALARM && (!xalarm_id_valid(o->id) || o->have_since)) {
-        fprintf(stderr, "bus_load: xalarm needs an id in %d-%d and has no --since\n", XALARM_ID_MIN,
-                XALARM_ID_MAX);
+        fprintf(stderr, "bus_load: xalarm needs an id in %d-%d and has no --since\n",
+                SENTRY_ALARM_ID_MIN, SENTRY_ALARM_ID_MAX);
         return -EINVAL;
     }
     if (o->slow_count + o->stall_count > o->subscribers) {

@@ -131,7 +131,7 @@ static void record_make(struct alarm_info *r, unsigned id, const char *text)
 {
     struct timeval tv = {.tv_sec = 1700000000, .tv_usec = 500000};
     assert_int_equal(
-        xalarm_record_build(r, id, MAJOR_ALM, ALARM_TYPE_OCCUR, &tv, text, strlen(text)), 0);
+        xalarm_record_build(r, id, MAJOR_ALM, SENTRY_ALARM_OCCUR, &tv, text, strlen(text)), 0);
 }
 
 static void srv_send_record(int fd, unsigned id, const char *text)
@@ -168,7 +168,7 @@ static struct alarm_subscription_info filter_too_long(void)
 {
     struct alarm_subscription_info f = {.len = MAX_NUM_OF_ALARM_ID + 1};
     for (unsigned i = 0; i < MAX_NUM_OF_ALARM_ID; i++)
-        f.id_list[i] = (int) (XALARM_ID_MIN + i);
+        f.id_list[i] = (int) (SENTRY_ALARM_ID_MIN + i);
     return f;
 }
 
@@ -296,7 +296,7 @@ static void test_register_stream(void **state)
     assert_int_equal(got_wait(1), 1);
     assert_int_equal(xalarm_getid(&got[0]), 1001);
     assert_int_equal(xalarm_getlevel(&got[0]), MAJOR_ALM);
-    assert_int_equal(xalarm_gettype(&got[0]), ALARM_TYPE_OCCUR);
+    assert_int_equal(xalarm_gettype(&got[0]), SENTRY_ALARM_OCCUR);
     assert_int_equal(xalarm_gettime(&got[0]), 1700000000500LL);
     assert_string_equal(xalarm_getdesc(&got[0]), "{\"split\":true}");
 
@@ -579,7 +579,7 @@ static void test_report(void **state)
     srv_recv_report(&rec);
     assert_int_equal(rec.usAlarmId, 1004);
     assert_int_equal(rec.ucAlarmLevel, MINOR_ALM);
-    assert_int_equal(rec.ucAlarmType, ALARM_TYPE_OCCUR);
+    assert_int_equal(rec.ucAlarmType, SENTRY_ALARM_OCCUR);
     assert_string_equal(rec.pucParas, "ack 1003");
     assert_int_equal(xalarm_report_event(1005, big, XALARM_TEXT_MAX), 0);
     srv_recv_report(&rec);

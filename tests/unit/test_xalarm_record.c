@@ -80,9 +80,10 @@ static void test_build_head(void **state)
         size_t len = lens[i];
         memset(head, 0xAA, sizeof(head));
         assert_int_equal(
-            xalarm_record_build(&full, 1002, MAJOR_ALM, ALARM_TYPE_RECOVER, &tv, text, len), 0);
+            xalarm_record_build(&full, 1002, MAJOR_ALM, SENTRY_ALARM_RECOVER, &tv, text, len), 0);
         assert_int_equal(
-            xalarm_record_build_head(head, 1002, MAJOR_ALM, ALARM_TYPE_RECOVER, &tv, text, len), 0);
+            xalarm_record_build_head(head, 1002, MAJOR_ALM, SENTRY_ALARM_RECOVER, &tv, text, len),
+            0);
         assert_int_equal(XALARM_RECORD_HEAD_SIZE(len), 24 + len + 1);
         assert_memory_equal(head, &full, XALARM_RECORD_HEAD_SIZE(len));
         /* nothing written past the head */
@@ -106,7 +107,7 @@ static void test_build(void **state)
     struct timeval tv = {.tv_sec = 1700000000, .tv_usec = 123456};
 
     memset(&rec, 0xAA, sizeof(rec));
-    assert_int_equal(xalarm_record_build(&rec, 1001, MINOR_ALM, ALARM_TYPE_OCCUR, &tv, "abc", 3),
+    assert_int_equal(xalarm_record_build(&rec, 1001, MINOR_ALM, SENTRY_ALARM_OCCUR, &tv, "abc", 3),
                      0);
     assert_int_equal(rec.usAlarmId, 1001);
     assert_int_equal(rec.ucAlarmLevel, 1);
@@ -243,7 +244,7 @@ static void test_report_invalid(void **state)
     /* Valid, but nobody listens: the send error with its errno (ENOENT). */
     capture_begin(&c, STDERR_FILENO);
     char t[] = "t";
-    int r = xalarm_Report(1001, MINOR_ALM, ALARM_TYPE_OCCUR, t);
+    int r = xalarm_Report(1001, MINOR_ALM, SENTRY_ALARM_OCCUR, t);
     const char *out = capture_end(&c, STDERR_FILENO);
     assert_int_equal(r, -1);
     assert_string_equal(out, "xalarm_Report: sendto failed errno: 2\n");
@@ -298,7 +299,7 @@ static void test_getters(void **state)
     assert_int_equal(xalarm_gettime(NULL), 0);
     assert_null(xalarm_getdesc(NULL));
 
-    assert_int_equal(xalarm_record_build(&a, 1042, CRITICAL_ALM, ALARM_TYPE_RECOVER,
+    assert_int_equal(xalarm_record_build(&a, 1042, CRITICAL_ALM, SENTRY_ALARM_RECOVER,
                                          &(struct timeval){1700000000, 999999}, "desc", 4),
                      0);
     assert_int_equal(xalarm_getid(&a), 1042);

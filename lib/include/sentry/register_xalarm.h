@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/time.h>
 
+#include <sentry/alarm_ids.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,21 +21,29 @@ extern "C" {
 #define ALARM_INFO_MAX_PARAS_LEN 8192
 #define MAX_STRERROR_SIZE        1024
 #define MAX_ALARM_TYEPS          1024
-#define MIN_ALARM_ID             1001
-#define MAX_ALARM_ID             1128
 #define BYTE_TO_BITS             8
-#define MEMORY_ALARM_ID          1001
-#define ALARM_REBOOT_EVENT       1003
-#define ALARM_REBOOT_ACK_EVENT   1004
 
-#define MINOR_ALM    1
-#define MAJOR_ALM    2
-#define CRITICAL_ALM 3
+/* The reference's names of sentry's alarm vocabulary (sentry/alarm_ids.h). */
+#define MIN_ALARM_ID                  SENTRY_ALARM_ID_MIN
+#define MAX_ALARM_ID                  SENTRY_ALARM_ID_MAX
+#define MAX_NUM_OF_ALARM_ID           SENTRY_ALARM_ID_COUNT
+#define MEMORY_ALARM_ID               SENTRY_ALARM_ID_MEMORY
+#define ALARM_REBOOT_EVENT            SENTRY_ALARM_ID_POWER_OFF
+#define ALARM_REBOOT_ACK_EVENT        SENTRY_ALARM_ID_POWER_OFF_ANSWER
+#define ALARM_OOM_EVENT               SENTRY_ALARM_ID_OOM
+#define ALARM_OOM_ACK_EVENT           SENTRY_ALARM_ID_OOM_ANSWER
+#define ALARM_PANIC_EVENT             SENTRY_ALARM_ID_PANIC
+#define ALARM_PANIC_ACK_EVENT         SENTRY_ALARM_ID_PANIC_ANSWER
+#define ALARM_KERNEL_REBOOT_EVENT     SENTRY_ALARM_ID_KERNEL_REBOOT
+#define ALARM_KERNEL_REBOOT_ACK_EVENT SENTRY_ALARM_ID_KERNEL_REBOOT_ANSWER
+#define SYSSENTRY_DOWN_ALARM_ID       SENTRY_ALARM_ID_SERVICE_DOWN
 
-#define ALARM_TYPE_OCCUR   1
-#define ALARM_TYPE_RECOVER 2
+#define MINOR_ALM    SENTRY_ALARM_MINOR
+#define MAJOR_ALM    SENTRY_ALARM_MAJOR
+#define CRITICAL_ALM SENTRY_ALARM_CRITICAL
 
-#define MAX_NUM_OF_ALARM_ID 128
+#define ALARM_TYPE_OCCUR   SENTRY_ALARM_OCCUR
+#define ALARM_TYPE_RECOVER SENTRY_ALARM_RECOVER
 
 /* The fixed 8216-byte record of the xalarm sockets (LP64). */
 struct alarm_info {

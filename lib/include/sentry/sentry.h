@@ -9,6 +9,7 @@
 #define SENTRY_SENTRY_H
 
 #include <stdint.h>
+#include <sentry/alarm_ids.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,16 +57,7 @@ int sentry_heartbeat(sentry_client *c, const char *task);
 
 /* ---- alarms --------------------------------------------------------------------------------- */
 
-enum sentry_alarm_level {
-    SENTRY_ALARM_MINOR = 1,
-    SENTRY_ALARM_MAJOR = 2,
-    SENTRY_ALARM_CRITICAL = 3,
-};
-
-enum sentry_alarm_type {
-    SENTRY_ALARM_OCCUR = 1,
-    SENTRY_ALARM_RECOVER = 2,
-};
+/* Alarm ids, levels and types: sentry/alarm_ids.h. */
 
 #define SENTRY_ALARM_TEXT_MAX 8191
 
