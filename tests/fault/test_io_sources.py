@@ -20,7 +20,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import slowdisk  # noqa: E402
+import testmain  # noqa: E402
 
 BUILD_DIR = os.environ.get("SENTRY_BUILD_DIR", os.path.join(os.getcwd(), "build"))
 PROBE = os.path.join(BUILD_DIR, "collector", "sentry-iostat-probe")
@@ -369,4 +371,4 @@ class SlowDiskKitTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testmain.main()

@@ -15,6 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import slowdisk  # noqa: E402
+import testmain  # noqa: E402
 from shipped_tasks import write_shipped_tasks  # noqa: E402
 from sentry_harness import (BUILD_DIR, ProtocolClient, SentryRoot, SLOW, read,  # noqa: E402
                             wait_for)
@@ -257,4 +258,4 @@ class SlowIoTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2, warnings="ignore")
+    testmain.main(warnings="ignore")

@@ -10,6 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import testmain  # noqa: E402
 from sentry_harness import SENTRYCTL, SOURCE_DIR  # noqa: E402
 
 
@@ -88,4 +89,4 @@ class VocabularyTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testmain.main()

@@ -15,6 +15,8 @@ import tempfile
 import time
 import unittest
 
+import testmain
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 BUILD_DIR = os.environ.get("SENTRY_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
@@ -263,5 +265,6 @@ class SentryTestCase(unittest.TestCase):
 
 
 def run():
+    """Runs the file's tests: exit 0 all passed, 1 a failure, 77 something skipped (testmain)."""
     # sockets of helper threads are left to the garbage collector on purpose
-    unittest.main(verbosity=2, warnings="ignore")
+    testmain.main(warnings="ignore")

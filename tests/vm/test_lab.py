@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import lab  # noqa: E402
 import labtest  # noqa: E402
+import testmain  # noqa: E402
 
 SERIAL = "SENTRY-LAB-1"
 IOPS = 50
@@ -304,4 +305,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--guest-report":
         sys.exit(guest_report(sys.argv[2]))
     labtest.require_lab()
-    unittest.main(verbosity=2)
+    testmain.main()
