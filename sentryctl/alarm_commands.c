@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "alarm_vocab.h"
-#include "parse_number.h"
 #include "sentryctl.h"
+#include "terminal_escape.h"
 
 static const char *jstr(json_object *o, const char *key)
 {
@@ -23,10 +23,13 @@ static uint64_t ju64(json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) ? json_object_get_uint64(v) : 0;
 }
 
-static int parse_u64_arg(const char *cmd, const char *opt, const char *v, uint64_t *ret)
+/* A number option in min..max: 0 and *ret, or EXIT_USAGE after saying what is wrong. */
+static int parse_number_arg(const char *cmd, const char *opt, const char *v, uint64_t min,
+                            uint64_t max, uint64_t *ret)
 {
-    if (parse_uint_digits(v, ret) < 0)
-        return ctl_usage_error(cmd, "%s needs a non-negative integer, got '%s'", opt, v);
+    if (ctl_parse_uint(v, min, max, ret) < 0)
+        return ctl_usage_error(cmd, "%s needs a number in %" PRIu64 "..%" PRIu64 ", got '%s'", opt,
+                               min, max, v);
     return 0;
 }
 
@@ -67,8 +70,8 @@ static int cmd_inject(struct ctl *ctl, int argc, char **argv)
             return c;
         switch (c) {
         case 'i':
-            if (parse_u64_arg(argv[0], "--id", optarg, &id) || id == 0 || id > 65535)
-                return ctl_usage_error(argv[0], "--id needs a number in 1..65535");
+            if (parse_number_arg(argv[0], "--id", optarg, CTL_ALARM_ID_MIN, CTL_ALARM_ID_MAX, &id))
+                return EXIT_USAGE;
             json_object_object_add(a, "id", json_object_new_int((int) id));
             have_id = true;
             break;
@@ -108,19 +111,25 @@ static int cmd_inject(struct ctl *ctl, int argc, char **argv)
 /* ---- alarms ------------------------------------------------------------------------------------
  */
 
+/* Most bytes of an alarm's text in its row; longer texts are cut and end in "...". */
+#define ALARM_ROW_TEXT_MAX 60
+
 static void print_alarm_row(json_object *a)
 {
-    char ts[32] = "";
+    char ts[32] = "", text[ALARM_ROW_TEXT_MAX + STRLEN("...") + 1];
     time_t sec = (time_t) (ju64(a, "time") / 1000000);
     struct tm tm;
-    const char *text = jstr(a, "text");
+    const char *t = jstr(a, "text");
 
     if (localtime_r(&sec, &tm))
         strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-    printf("%8" PRIu64 "  %s  %4" PRIu64 "  %-8s  %-7s  %-16s  %-10s  %.60s%s%s\n", ju64(a, "seq"),
-           ts, ju64(a, "id"), jstr(a, "level"), jstr(a, "type"), jstr(a, "source"),
-           *jstr(a, "key") ? jstr(a, "key") : "-", text, strlen(text) > 60 ? "..." : "",
-           json_object_get_boolean(json_object_object_get(a, "injected")) ? " [injected]" : "");
+    /* Cut at a character boundary, escaped (the whole line is escaped again, which keeps it). */
+    terminal_escape(text, sizeof(text), t, strlen(t));
+    ctl_print_line("%8" PRIu64 "  %s  %4" PRIu64 "  %-8s  %-7s  %-16s  %-10s  %s%s", ju64(a, "seq"),
+                   ts, ju64(a, "id"), jstr(a, "level"), jstr(a, "type"), jstr(a, "source"),
+                   *jstr(a, "key") ? jstr(a, "key") : "-", text,
+                   json_object_get_boolean(json_object_object_get(a, "injected")) ? " [injected]"
+                                                                                  : "");
 }
 
 static void print_alarm_header(void)
@@ -144,8 +153,7 @@ static void follow_message(json_object *msg, void *userdata)
     if (!a)
         return;
     if (ctl->json)
-        printf("%s\n", json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        ctl_print_json_line(msg);
     else
         print_alarm_row(a);
     fflush(stdout);
@@ -196,7 +204,7 @@ static int cmd_alarms(struct ctl *ctl, int argc, char **argv)
         "                      id, source and key)\n"
         "  -s, --since SEQ     the alarms after SEQ, oldest first (with --follow: then go on)\n"
         "  -f, --follow        keep printing alarms as they arrive (until Ctrl-C)\n"
-        "  -i, --id SPEC       only these ids: 1002 or 1001-1010 (repeatable)\n"
+        "  -i, --id SPEC       only these ids: 1002, 1001-1010 or 1001,1003 (repeatable)\n"
         "  -l, --level LEVEL   at least MINOR, MAJOR or CRITICAL\n"
         "  -S, --source NAME   only from this task (repeatable)\n"
         "  -t, --type TYPE     only OCCUR or RECOVER\n"
@@ -227,7 +235,7 @@ static int cmd_alarms(struct ctl *ctl, int argc, char **argv)
             active = true;
             break;
         case 's':
-            if (parse_u64_arg(argv[0], "--since", optarg, &v))
+            if (parse_number_arg(argv[0], "--since", optarg, 0, CTL_SEQ_MAX, &v))
                 return EXIT_USAGE;
             json_object_object_add(args, "since", json_object_new_uint64(v));
             break;
@@ -235,9 +243,17 @@ static int cmd_alarms(struct ctl *ctl, int argc, char **argv)
             do_follow = true;
             break;
         case 'i':
+            if (ctl_parse_id_spec(optarg) < 0)
+                return ctl_usage_error(argv[0],
+                                       "--id needs ids in %d..%d or ranges such as 1001-1010, "
+                                       "got '%s'",
+                                       CTL_ALARM_ID_MIN, CTL_ALARM_ID_MAX, optarg);
             if (!ids)
                 ids = json_object_new_array();
-            json_object_array_add(ids, json_object_new_string(optarg));
+            /* One item per id or range: sentryd takes "1001-1010", not "1001,1003". */
+            for (char *save = NULL, *t = strtok_r(optarg, ID_SPEC_SEPARATORS, &save); t;
+                 t = strtok_r(NULL, ID_SPEC_SEPARATORS, &save))
+                json_object_array_add(ids, json_object_new_string(t));
             break;
         case 'l':
             json_object_object_add(args, "min_level", json_object_new_string(optarg));
@@ -253,7 +269,7 @@ static int cmd_alarms(struct ctl *ctl, int argc, char **argv)
             json_object_array_add(types, json_object_new_string(optarg));
             break;
         case 'n':
-            if (parse_u64_arg(argv[0], "--limit", optarg, &v))
+            if (parse_number_arg(argv[0], "--limit", optarg, 1, CTL_ALARMS_LIMIT_MAX, &v))
                 return EXIT_USAGE;
             json_object_object_add(args, "limit", json_object_new_uint64(v));
             break;
@@ -315,8 +331,12 @@ static int cmd_get_alarm(struct ctl *ctl, int argc, char **argv)
         if (done)
             return c;
         if (c == 's') {
-            if (parse_int_python(optarg, &range) < 0 || range <= 0) {
-                fprintf(stderr, "time_range is not a positive integer: %s\n", optarg);
+            int k = ctl_parse_time_range(optarg, &range);
+            if (k == -ERANGE)
+                return ctl_usage_error(argv[0], "time_range is beyond %lld seconds: %s",
+                                       (long long) CTL_TIME_RANGE_MAX, optarg);
+            if (k < 0) {
+                ctl_eprint_line("time_range is not a positive integer: %s", optarg);
                 return EXIT_USAGE;
             }
             json_object_object_add(args, "time_range", json_object_new_int64(range));
@@ -339,15 +359,30 @@ static int cmd_get_alarm(struct ctl *ctl, int argc, char **argv)
 /* ---- stats -------------------------------------------------------------------------------------
  */
 
+/* "LABEL k v k v ...": the members of res[key] on one line. */
 static void print_group(json_object *res, const char *key, const char *label)
 {
     json_object *o = json_object_object_get(res, key);
-    printf("%-22s", label);
-    json_object_object_foreach(o, k, v)
-    {
-        printf(" %s %s", k, json_object_get_string(v));
+    _cleanup_free_ char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+
+    if (!f) {
+        fputs("sentryctl: out of memory\n", stderr);
+        return;
     }
-    printf("\n");
+    fprintf(f, "%-22s", label);
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, k, v)
+        {
+            fprintf(f, " %s %s", k, json_object_get_string(v));
+        }
+    }
+    if (fclose(f) != 0) {
+        fputs("sentryctl: out of memory\n", stderr);
+        return;
+    }
+    ctl_print_line("%s", line);
 }
 
 static int cmd_stats(struct ctl *ctl, int argc, char **argv)

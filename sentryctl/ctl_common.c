@@ -1,4 +1,10 @@
-/* ctl_common.c: connection, error reporting and output helpers of sentryctl. */
+/* ctl_common.c: connection, error reporting and output helpers of sentryctl.
+ *
+ * Every string sentryd sends may hold what a task or a client put there, so nothing from it
+ * reaches the terminal raw: text lines go through ctl_print_line() / ctl_eprint_line(), which
+ * escape control characters and bytes that are not UTF-8 (terminal_escape.h), and JSON goes
+ * through ctl_print_json() / ctl_print_json_line(), which keep it valid JSON without a control
+ * character in it. */
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +15,37 @@
 #include "sentry-build-config.h"
 #include "sentry/sentry.h"
 #include "sentryctl.h"
+#include "terminal_escape.h"
+
+/* Formats one line, escapes all of it and writes it with a newline to f. Our own format strings
+ * hold no control character, so only what came from outside is changed. */
+_printf_(2, 0) static void ctl_vline(FILE *f, const char *fmt, va_list ap)
+{
+    _cleanup_free_ char *line = NULL, *safe = NULL;
+
+    if (vasprintf(&line, fmt, ap) < 0 || !(safe = terminal_escape_dup(line))) {
+        fputs("sentryctl: out of memory\n", stderr);
+        return;
+    }
+    fputs(safe, f);
+    fputc('\n', f);
+}
+
+void ctl_print_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ctl_vline(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void ctl_eprint_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ctl_vline(stderr, fmt, ap);
+    va_end(ap);
+}
 
 static const char *ctl_socket(const struct ctl *ctl)
 {
@@ -28,9 +65,9 @@ static void ctl_print_error(struct ctl *ctl, int err, const char *verb, const ch
         return;
     }
     if (verb)
-        fprintf(stderr, "sentryctl: %s: %s\n", verb, message);
+        ctl_eprint_line("sentryctl: %s: %s", verb, message);
     else
-        fprintf(stderr, "sentryctl: %s\n", message);
+        ctl_eprint_line("sentryctl: %s", message);
 }
 
 /* The socket could not be opened: who may open it, or whether sentryd runs. Returns the exit
@@ -98,6 +135,14 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
     return r == -EPERM || r == -EACCES ? EXIT_PERMISSION : EXIT_FAILED;
 }
 
+/* One JSON scalar (or key), serialized by json-c and made safe for the terminal. */
+static void print_json_scalar(json_object *o)
+{
+    _cleanup_free_ char *safe = terminal_escape_json(o ? json_plain(o, NULL) : "null");
+
+    fputs(safe ? safe : "null", stdout);
+}
+
 /* Prints like Python's json.dumps(indent=4), the reference's output format. */
 static void print_indented(json_object *o, int depth)
 {
@@ -109,7 +154,9 @@ static void print_indented(json_object *o, int depth)
         json_object_object_foreach(o, k, v)
         {
             _cleanup_json_ json_object *key = json_object_new_string(k);
-            printf("%*s%s: ", (depth + 1) * 4, "", json_plain(key, NULL));
+            printf("%*s", (depth + 1) * 4, "");
+            print_json_scalar(key);
+            printf(": ");
             print_indented(v, depth + 1);
             printf(++i < n ? ",\n" : "\n");
         }
@@ -128,7 +175,7 @@ static void print_indented(json_object *o, int depth)
     else if (t == json_type_array)
         printf("[]");
     else
-        printf("%s", o ? json_plain(o, NULL) : "null");
+        print_json_scalar(o);
 }
 
 void ctl_print_json(json_object *o)
@@ -137,14 +184,27 @@ void ctl_print_json(json_object *o)
     printf("\n");
 }
 
+void ctl_print_json_line(json_object *o)
+{
+    const char *s =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    _cleanup_free_ char *safe = terminal_escape_json(s ? s : "null");
+
+    printf("%s\n", safe ? safe : "null");
+}
+
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
+    _cleanup_free_ char *msg = NULL;
     va_list ap;
-    fprintf(stderr, "sentryctl: %s: ", cmd);
+    int r;
+
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    r = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'sentryctl %s --help'.\n", cmd);
+    /* The message quotes the command line: escaped too, it is shown as it was typed. */
+    ctl_eprint_line("sentryctl: %s: %s", cmd, r < 0 ? "bad usage" : msg);
+    fprintf(stderr, "Try 'sentryctl %s --help'.\n", cmd);
     return EXIT_USAGE;
 }
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parse_number.h"
 #include "sentryctl.h"
 
 static const char *const all_ops[] = {"read", "write", "flush", "discard"};
@@ -39,8 +38,8 @@ static size_t count_entries(json_object *data)
 
 static void print_table(json_object *disks, json_object *data, bool all)
 {
-    printf("%-10s %-9s %-9s %-7s %12s %7s %8s %10s  %s\n", "DISK", "TYPE", "STAGE", "OP",
-           "LATENCY_US", "IODUMP", "QUEUE", "IOPS", "SOURCE");
+    ctl_print_line("%-10s %-9s %-9s %-7s %12s %7s %8s %10s  %s", "DISK", "TYPE", "STAGE", "OP",
+                   "LATENCY_US", "IODUMP", "QUEUE", "IOPS", "SOURCE");
     for (size_t i = 0; i < json_array_length(disks); i++) {
         json_object *d = json_object_array_get_idx(disks, i), *stages;
         const char *name = json_object_get_string(json_object_object_get(d, "name"));
@@ -59,8 +58,9 @@ static void print_table(json_object *disks, json_object *data, bool all)
                 /* Quiet rows are left out unless asked for. */
                 if (!all && jnum(v, 3) == 0 && jnum(v, 1) == 0)
                     continue;
-                printf("%-10s %-9s %-9s %-7s %12.1f %7.0f %8.1f %10.1f  %s\n", name, type, stage,
-                       all_ops[o], jnum(v, 0), jnum(v, 1), jnum(v, 2), jnum(v, 3), src ? src : "-");
+                ctl_print_line("%-10s %-9s %-9s %-7s %12.1f %7.0f %8.1f %10.1f  %s", strna(name),
+                               strna(type), stage, all_ops[o], jnum(v, 0), jnum(v, 1), jnum(v, 2),
+                               jnum(v, 3), src ? src : "-");
             }
         }
     }
@@ -79,8 +79,8 @@ static void print_sources_header(json_object *rep)
 {
     json_object *sources = json_object_object_get(rep, "sources");
 
-    printf("io sources (%s), best first:\n",
-           strna(json_object_get_string(json_object_object_get(rep, "spec"))));
+    ctl_print_line("io sources (%s), best first:",
+                   strna(json_object_get_string(json_object_object_get(rep, "spec"))));
     for (size_t i = 0; i < json_array_length(sources); i++) {
         json_object *src = json_object_array_get_idx(sources, i);
         json_object *parts = json_object_object_get(src, "parts");
@@ -88,8 +88,8 @@ static void print_sources_header(json_object *rep)
         size_t on = 0, n = json_array_length(parts);
 
         if (!json_object_get_boolean(json_object_object_get(src, "available"))) {
-            printf("  %-10s not available: %s\n", strna(name),
-                   strna(json_object_get_string(json_object_object_get(src, "why"))));
+            ctl_print_line("  %-10s not available: %s", strna(name),
+                           strna(json_object_get_string(json_object_object_get(src, "why"))));
             continue;
         }
         for (size_t k = 0; k < n; k++)
@@ -97,18 +97,19 @@ static void print_sources_header(json_object *rep)
                                 json_object_array_get_idx(parts, k), "state")),
                             "on");
         if (n == 0)
-            printf("  %-10s on\n", strna(name));
+            ctl_print_line("  %-10s on", strna(name));
         else
-            printf("  %-10s on, %zu of %zu programs\n", strna(name), on, n);
+            ctl_print_line("  %-10s on, %zu of %zu programs", strna(name), on, n);
         for (size_t k = 0; k < n; k++) {
             json_object *pt = json_object_array_get_idx(parts, k);
             const char *state = json_object_get_string(json_object_object_get(pt, "state"));
             if (streq_ptr(state, "on"))
                 continue;
-            printf("  %-10s   %s (%s) %s: %s\n", "",
-                   strna(json_object_get_string(json_object_object_get(pt, "name"))),
-                   strna(json_object_get_string(json_object_object_get(pt, "event"))), strna(state),
-                   strna(json_object_get_string(json_object_object_get(pt, "reason"))));
+            ctl_print_line("  %-10s   %s (%s) %s: %s", "",
+                           strna(json_object_get_string(json_object_object_get(pt, "name"))),
+                           strna(json_object_get_string(json_object_object_get(pt, "event"))),
+                           strna(state),
+                           strna(json_object_get_string(json_object_object_get(pt, "reason"))));
         }
     }
 }
@@ -128,7 +129,8 @@ static bool source_available(json_object *rep, const char *name)
 static void print_sources(json_object *rep, json_object *want_disks, json_object *want_stages)
 {
     print_sources_header(rep);
-    printf("\n%-10s %-9s %-9s  %s\n", "DISK", "STAGE", "SOURCE", "WHY NOT FROM THE OTHERS");
+    printf("\n");
+    ctl_print_line("%-10s %-9s %-9s  %s", "DISK", "STAGE", "SOURCE", "WHY NOT FROM THE OTHERS");
     json_object *disks = json_object_object_get(rep, "disks");
     if (!json_object_is_type(disks, json_type_object))
         return;
@@ -141,23 +143,34 @@ static void print_sources(json_object *rep, json_object *want_disks, json_object
         {
             const char *src = json_object_get_string(json_object_object_get(info, "source"));
             json_object *why_not = json_object_object_get(info, "why_not");
+            _cleanup_free_ char *line = NULL;
+            size_t len = 0;
             bool first = true;
 
             if (json_array_length(want_stages) && !list_has(want_stages, stage))
                 continue;
-            printf("%-10s %-9s %s", disk, stage, src ? src : "-");
+            FILE *f = open_memstream(&line, &len);
+            if (!f) {
+                fputs("sentryctl: out of memory\n", stderr);
+                return;
+            }
+            fprintf(f, "%-10s %-9s %s", disk, stage, src ? src : "-");
             if (json_object_is_type(why_not, json_type_object)) {
                 json_object_object_foreach(why_not, other, why)
                 {
                     if (!source_available(rep, other))
                         continue;
                     /* the reasons line up in their column */
-                    printf("%*s%s: %s", first ? 9 - (int) strlen(src ? src : "-") + 2 : 0,
-                           first ? "" : "; ", other, json_object_get_string(why));
+                    fprintf(f, "%*s%s: %s", first ? 9 - (int) strlen(src ? src : "-") + 2 : 0,
+                            first ? "" : "; ", other, strna(json_object_get_string(why)));
                     first = false;
                 }
             }
-            printf("\n");
+            if (fclose(f) != 0) {
+                fputs("sentryctl: out of memory\n", stderr);
+                return;
+            }
+            ctl_print_line("%s", line);
         }
     }
 }
@@ -204,8 +217,9 @@ static int cmd_iostat(struct ctl *ctl, int argc, char **argv)
             json_object_array_add(stages, json_object_new_string(optarg));
             break;
         case 'p':
-            if (parse_uint_digits(optarg, &period) < 0 || period == 0)
-                return ctl_usage_error(argv[0], "--period needs seconds > 0, got '%s'", optarg);
+            if (ctl_parse_uint(optarg, 1, CTL_IO_PERIOD_MAX, &period) < 0)
+                return ctl_usage_error(argv[0], "--period needs seconds in 1..%d, got '%s'",
+                                       CTL_IO_PERIOD_MAX, optarg);
             break;
         case 'a':
             all = true;
@@ -260,13 +274,13 @@ static int cmd_iostat(struct ctl *ctl, int argc, char **argv)
         ctl_print_json(res);
         return EXIT_OK;
     }
-    printf("io sources %s, period %u s\n",
-           json_object_get_string(json_object_object_get(info, "source")), pt);
+    ctl_print_line("io sources %s, period %u s",
+                   strna(json_object_get_string(json_object_object_get(info, "source"))), pt);
     print_table(known, json_object_object_get(res, "data"), all);
     json_object *unknown = json_object_object_get(res, "unknown_disks");
     for (size_t i = 0; i < json_array_length(unknown); i++)
-        fprintf(stderr, "sentryctl: iostat: no disk %s\n",
-                json_object_get_string(json_object_array_get_idx(unknown, i)));
+        ctl_eprint_line("sentryctl: iostat: no disk %s",
+                        strna(json_object_get_string(json_object_array_get_idx(unknown, i))));
     return json_array_length(unknown) ? EXIT_FAILED : EXIT_OK;
 }
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parse_number.h"
 #include "sentry-build-config.h"
 #include "sentry/sentry.h"
 #include "sentryctl.h"
@@ -61,7 +60,6 @@ int main(int argc, char **argv)
     struct ctl ctl = {0};
     _cleanup_free_ char *root_socket = NULL;
     const struct ctl_command *cmd;
-    double t;
     int c, r;
 
     while ((c = getopt_long(argc, argv, "+s:r:jt:hV", opts, NULL)) != -1) {
@@ -78,11 +76,12 @@ int main(int argc, char **argv)
             ctl.json = true;
             break;
         case 't':
-            if (parse_double(optarg, &t) < 0 || t <= 0 || t > 86400) {
-                fprintf(stderr, "sentryctl: --timeout needs seconds > 0, got '%s'\n", optarg);
+            if (ctl_parse_seconds(optarg, CTL_TIMEOUT_MIN_SEC, CTL_TIMEOUT_MAX_SEC, &ctl.timeout) <
+                0) {
+                ctl_eprint_line("sentryctl: --timeout needs seconds in %g..%g, got '%s'",
+                                CTL_TIMEOUT_MIN_SEC, CTL_TIMEOUT_MAX_SEC, optarg);
                 return EXIT_USAGE;
             }
-            ctl.timeout = (usec_t) (t * 1e6);
             break;
         case 'h':
             help();
@@ -110,7 +109,8 @@ int main(int argc, char **argv)
     }
     cmd = find_command(argv[optind]);
     if (!cmd) {
-        fprintf(stderr, "sentryctl: unknown command '%s'\nTry 'sentryctl --help'.\n", argv[optind]);
+        ctl_eprint_line("sentryctl: unknown command '%s'", argv[optind]);
+        fprintf(stderr, "Try 'sentryctl --help'.\n");
         return EXIT_USAGE;
     }
     argc -= optind;

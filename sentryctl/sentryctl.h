@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "client_conn.h"
+#include "ctl_number.h"
 #include "json_util.h"
 
 /* Exit codes (docs/sentryctl.md). */
@@ -42,7 +43,15 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
 /* Parses the options common to every command (--json, --help) with getopt_long; extra options
  * in `extra`/`extra_short`; returns the option char, -1 at the end, or EXIT_USAGE+1000 on an
  * error. The command's own help text is printed for --help (returns 'h'). */
+/* JSON from sentryd on stdout, indented by 4 as Python's json.dumps (the reference's output), or
+ * on one line: valid JSON, with control characters and bytes that are not UTF-8 escaped. */
 void ctl_print_json(json_object *o);
+void ctl_print_json_line(json_object *o);
+/* One line of text on stdout / stderr (fmt without the newline): the whole formatted line is
+ * escaped (terminal_escape.h), so strings from sentryd cannot drive the terminal. */
+void ctl_print_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ctl_eprint_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sentryctl: CMD: MESSAGE" and the --help hint on stderr; returns EXIT_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The one operand left after the options (argv[optind]) must be a task name: *name gets it.
  * EXIT_OK, or EXIT_USAGE after saying what is wrong. */

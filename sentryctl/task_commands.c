@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parse_number.h"
 #include "sentryctl.h"
 
 static const char *json_str(json_object *o, const char *key)
@@ -96,17 +95,18 @@ static int cmd_list(struct ctl *ctl, int argc, char **argv)
         int l = (int) strlen(strna(json_str(json_object_array_get_idx(tasks, i), "name")));
         w = l > w ? l : w;
     }
-    printf("%-*s  %-7s  %-7s  %7s  %s\n", w, "NAME", "TYPE", "STATE", "PID", "REASON");
+    ctl_print_line("%-*s  %-7s  %-7s  %7s  %s", w, "NAME", "TYPE", "STATE", "PID", "REASON");
     for (size_t i = 0; i < json_object_array_length(tasks); i++) {
         json_object *t = json_object_array_get_idx(tasks, i);
         char pid[16] = "-";
         if (json_int(t, "pid") > 0)
             snprintf(pid, sizeof(pid), "%d", json_int(t, "pid"));
         const char *state = json_str(t, "state");
-        printf("%-*s  %-7s  %-7s  %7s  %s%s\n", w, strna(json_str(t, "name")),
-               strna(json_str(t, "type")), strna(state), pid,
-               json_str(t, "reason") ? json_str(t, "reason") : "",
-               json_object_get_boolean(json_object_object_get(t, "enabled")) ? "" : "(disabled)");
+        ctl_print_line(
+            "%-*s  %-7s  %-7s  %7s  %s%s", w, strna(json_str(t, "name")),
+            strna(json_str(t, "type")), strna(state), pid,
+            json_str(t, "reason") ? json_str(t, "reason") : "",
+            json_object_get_boolean(json_object_object_get(t, "enabled")) ? "" : "(disabled)");
     }
     return EXIT_OK;
 }
@@ -119,10 +119,8 @@ static void print_field(json_object *o, const char *key, const char *label)
     const char *s = json_object_get_string(v);
     if (isempty(s))
         return;
-    printf("%s: %s\n", label, s);
+    ctl_print_line("%s: %s", label, s);
 }
-
-#define STATUS_LINES_MAX 1000 /* sentryd's limit (TASK_LOG_LINES_MAX) */
 
 static int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
@@ -144,9 +142,9 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
             return c;
         if (c != 'n')
             return EXIT_USAGE;
-        if (parse_uint_digits(optarg, &lines) < 0 || lines > STATUS_LINES_MAX)
+        if (ctl_parse_uint(optarg, 0, CTL_STATUS_LINES_MAX, &lines) < 0)
             return ctl_usage_error(argv[0], "--lines needs a number of lines 0..%d, got '%s'",
-                                   STATUS_LINES_MAX, optarg);
+                                   CTL_STATUS_LINES_MAX, optarg);
     }
     const char *name;
     if (ctl_task_operand(argc, argv, &name) != EXIT_OK)
@@ -164,7 +162,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
     const char *state = json_str(res, "state"), *reason = json_str(res, "reason");
     bool headline = streq_ptr(state, "FAILED") && reason;
     if (headline)
-        printf("%s: FAILED: %s\n", strna(json_str(res, "name")), reason);
+        ctl_print_line("%s: FAILED: %s", strna(json_str(res, "name")), reason);
     static const char *const fields[][2] = {
         {"state", "status"},
         {"reason", "reason"},
@@ -193,14 +191,14 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
     json_object *w, *tail;
     if (json_object_object_get_ex(res, "warnings", &w))
         for (size_t i = 0; i < json_object_array_length(w); i++)
-            printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+            ctl_print_line("warning: %s", json_object_get_string(json_object_array_get_idx(w, i)));
     if (json_str(res, "log_error"))
-        printf("log: %s\n", json_str(res, "log_error"));
+        ctl_print_line("log: %s", json_str(res, "log_error"));
     /* The log's last lines for the last run (sentryd escaped them), after a blank line. */
     if (json_object_object_get_ex(res, "log_tail", &tail) && json_object_array_length(tail) > 0) {
         printf("\n");
         for (size_t i = 0; i < json_object_array_length(tail); i++)
-            printf("%s\n", json_object_get_string(json_object_array_get_idx(tail, i)));
+            ctl_print_line("%s", json_object_get_string(json_object_array_get_idx(tail, i)));
     }
     return EXIT_OK;
 }
@@ -218,7 +216,7 @@ static int cmd_task_action(struct ctl *ctl, int argc, char **argv, const char *v
         ctl_print_json(res);
     else {
         json_object *t = json_object_object_get(res, "task");
-        printf("%s (%s)\n", strna(json_str(res, "message")), strna(json_str(t, "state")));
+        ctl_print_line("%s (%s)", strna(json_str(res, "message")), strna(json_str(t, "state")));
     }
     return EXIT_OK;
 }
@@ -270,11 +268,11 @@ static int cmd_reload(struct ctl *ctl, int argc, char **argv)
         return EXIT_OK;
     }
     const char *m = json_str(res, "message");
-    printf("%s\n", isempty(m) ? "reloaded" : m);
+    ctl_print_line("%s", isempty(m) ? "reloaded" : m);
     json_object *w;
     if (json_object_object_get_ex(res, "warnings", &w))
         for (size_t i = 0; i < json_object_array_length(w); i++)
-            printf("warning: %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+            ctl_print_line("warning: %s", json_object_get_string(json_object_array_get_idx(w, i)));
     return EXIT_OK;
 }
 

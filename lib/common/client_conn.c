@@ -1,5 +1,8 @@
-/* client_conn.c: see client_conn.h. */
+/* client_conn.c: see client_conn.h. Everything sent goes through client_conn_send_all() with
+ * MSG_NOSIGNAL: a sentryd that restarted or refused the connection is an error returned to the
+ * caller (-EPIPE, -ECONNRESET), never a SIGPIPE that kills sentryctl or a plugin. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,8 @@ struct client_conn {
     client_stream_cb stream_cb;
     void *stream_userdata;
     bool nonblocking;
-    int timeout_ms; /* -1: forever */
+    int timeout_ms;    /* -1: forever */
+    bool request_sent; /* the last request left, at least in part */
 };
 
 int client_conn_open(const char *path, struct client_conn **ret)
@@ -82,7 +86,8 @@ int client_conn_set_timeout(struct client_conn *c, usec_t timeout)
 {
     struct timeval tv = {.tv_sec = (time_t) (timeout / USEC_PER_SEC),
                          .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC)};
-    c->timeout_ms = timeout ? (int) (timeout / USEC_PER_MSEC) : -1;
+    /* poll() takes milliseconds: at least 1 (0 would not wait at all), at most INT_MAX. */
+    c->timeout_ms = timeout ? (int) CLAMP(timeout / USEC_PER_MSEC, 1, (usec_t) INT_MAX) : -1;
     if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
         setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
         return -errno;
@@ -93,6 +98,39 @@ void client_conn_set_stream_cb(struct client_conn *c, client_stream_cb cb, void 
 {
     c->stream_cb = cb;
     c->stream_userdata = userdata;
+}
+
+/* Sends all of buf. A non-blocking connection waits in poll() for room, up to the timeout;
+ * SO_SNDTIMEO makes a blocking one give up with EAGAIN, which becomes -ETIMEDOUT. */
+static int client_conn_send_all(struct client_conn *c, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN) /* EWOULDBLOCK is EAGAIN on Linux */
+                return -errno;
+            if (!c->nonblocking)
+                return -ETIMEDOUT;
+            struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+            int k = poll(&p, 1, c->timeout_ms);
+            if (k < 0 && errno != EINTR)
+                return -errno;
+            if (k == 0)
+                return -ETIMEDOUT;
+            continue;
+        }
+        c->request_sent = true;
+        buf += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+bool client_conn_request_sent(const struct client_conn *c)
+{
+    return c->request_sent;
 }
 
 int client_conn_send(struct client_conn *c, json_object *msg)
@@ -111,7 +149,8 @@ int client_conn_send(struct client_conn *c, json_object *msg)
         return -ENOMEM;
     memcpy(line, s, len);
     line[len] = '\n';
-    return write_all(c->fd, line, len + 1);
+    c->request_sent = false;
+    return client_conn_send_all(c, line, len + 1);
 }
 
 /* The next complete line already received, as a JSON object: 1 and *ret, 0 when none is

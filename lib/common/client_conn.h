@@ -1,6 +1,7 @@
 /* client_conn.h: the client side of the native protocol (docs/protocol.md), shared by libsentry
  * and sentryctl: one blocking AF_UNIX stream connection, requests with increasing ids, replies
- * matched by id. */
+ * matched by id. Sends never raise SIGPIPE: a connection sentryd closed is -EPIPE (or
+ * -ECONNRESET) from the call, and the connection is then of no further use. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,8 +32,13 @@ int client_conn_call(struct client_conn *c, const char *verb, json_object *args,
 /* Reads the next message line as JSON (for streams). 0 and *ret, -EPIPE at EOF, -EINTR when a
  * signal interrupted the wait. */
 int client_conn_read(struct client_conn *c, json_object **ret);
-/* Sends one JSON object as a line. */
+/* Sends one JSON object as a line. -EPIPE / -ECONNRESET when sentryd closed the connection,
+ * -ETIMEDOUT when the timeout passed, -EMSGSIZE for a line over SENTRY_LINE_MAX. */
 int client_conn_send(struct client_conn *c, json_object *msg);
+/* Whether the last request sent (client_conn_send(), client_conn_call()) left, even in part.
+ * false: it failed before any byte was sent, so sending it again cannot make sentryd see it
+ * twice. */
+bool client_conn_request_sent(const struct client_conn *c);
 
 typedef void (*client_stream_cb)(json_object *msg, void *userdata);
 void client_conn_set_stream_cb(struct client_conn *c, client_stream_cb cb, void *userdata);

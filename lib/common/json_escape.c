@@ -1,4 +1,5 @@
 /* json_escape.c: see json_escape.h. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -98,5 +99,44 @@ size_t json_escape(char *out, const char *s, size_t n)
         i++;
     }
     *o++ = '"';
+    return (size_t) (o - out);
+}
+
+bool utf8_is_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *) s;
+
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_valid_len(p + i, n - i);
+        if (l == 0)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
+size_t json_text_fix_utf8(char *out, const char *in, size_t n)
+{
+    const unsigned char *p = (const unsigned char *) in;
+    char *o = out;
+
+    for (size_t i = 0; i < n;) {
+        size_t l = p[i] < 0x80 ? 1 : utf8_valid_len(p + i, n - i);
+        if (l == 0) {
+            /* Only inside a string can such a byte be (a serializer escapes nothing else):
+             * the escape is valid there. */
+            memcpy(o, "\\ufffd", 6);
+            o += 6;
+            i++;
+            continue;
+        }
+        memcpy(o, p + i, l);
+        o += l;
+        i += l;
+    }
     return (size_t) (o - out);
 }

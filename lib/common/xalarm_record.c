@@ -107,6 +107,10 @@ int xalarm_record_parse(const void *buf, size_t size, struct alarm_info *ret)
     if (!xalarm_id_valid(id) || level < XALARM_LEVEL_MIN || level > XALARM_LEVEL_MAX ||
         type > XALARM_TYPE_MAX)
         return -ERANGE;
+    struct timeval tv;
+    memcpy(&tv, p + offsetof(struct alarm_info, AlarmTime), sizeof(tv));
+    if (tv.tv_sec < 0 || tv.tv_sec > XALARM_TIME_SEC_MAX || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+        return -ERANGE;
     if (!memchr(p + offsetof(struct alarm_info, pucParas), 0, ALARM_INFO_MAX_PARAS_LEN))
         return -EBADMSG;
     if (ret)

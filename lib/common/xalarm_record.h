@@ -27,6 +27,11 @@
 #define XALARM_TYPE_MIN  0
 #define XALARM_TYPE_MAX  SENTRY_ALARM_RECOVER
 
+/* The time of a record: tv_sec in 0..XALARM_TIME_SEC_MAX (9999-12-31 23:59:59 UTC, the last
+ * second a four-digit year shows) and tv_usec in 0..999999; anything else is refused as out of
+ * range (the reference takes any value). 0 means "when it was received". */
+#define XALARM_TIME_SEC_MAX 253402300799LL
+
 /* Sent to every subscriber when the service stops (SENTRY_ALARM_ID_SERVICE_DOWN), right before
  * the connection closes. */
 #define XALARM_SERVICE_DOWN_TEXT "sysSentry service is down"
@@ -95,8 +100,8 @@ extern const unsigned char xalarm_zero_record[XALARM_RECORD_SIZE];
 void xalarm_record_service_down(struct alarm_info *rec);
 
 /* Checks size bytes received from a producer as the server does: -EMSGSIZE unless size is
- * exactly XALARM_RECORD_SIZE, -ERANGE for an id, level or type out of range, -EBADMSG when the
- * text has no NUL in its 8192 bytes. buf needs no alignment. On success copies the record into
+ * exactly XALARM_RECORD_SIZE, -ERANGE for an id, level, type or time out of range, -EBADMSG when
+ * the text has no NUL in its 8192 bytes. buf needs no alignment. On success copies the record into
  * *ret when ret is not NULL. */
 int xalarm_record_parse(const void *buf, size_t size, struct alarm_info *ret);
 

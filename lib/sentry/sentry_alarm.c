@@ -1,6 +1,9 @@
-/* sentry_alarm.c: libsentry's alarm calls: sentry_report() and subscriptions. */
+/* sentry_alarm.c: libsentry's alarm calls: sentry_report() and subscriptions. A subscription
+ * lives on the client's connection: when sentryd goes away, sentry_dispatch() / sentry_run()
+ * return the loss and the program subscribes again from sentry_last_seq(), which reconnects. */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alarm_vocab.h"
 #include "client_conn.h"
@@ -49,7 +52,9 @@ _public_ int sentry_report(sentry_client *c, const struct sentry_alarm *alarm, u
     if (alarm->time_usec)
         json_object_object_add(a, "time", json_object_new_int64((int64_t) alarm->time_usec));
     json_object_object_add(args, "alarm", a);
-    r = sentry_client_call(c, "report", args, &res);
+    /* Sent again on a new connection only when it never left: a report that sentryd may have
+     * stored must not be stored twice. */
+    r = sentry_client_call(c, "report", args, false, &res);
     if (r < 0)
         return r;
     if (seq)
@@ -66,12 +71,12 @@ static const char *member_str(json_object *o, const char *key)
 }
 
 /* {"seq":N,"alarm":{...}} -> callback. Other lines (answers) are ignored here. */
-static void on_stream_message(json_object *msg, void *userdata)
+void sentry_client_on_stream_message(json_object *msg, void *userdata)
 {
     sentry_client *c = userdata;
     json_object *a, *v;
 
-    if (c->stop || !json_object_object_get_ex(msg, "alarm", &a) ||
+    if (c->stop || !c->alarm_fn || !json_object_object_get_ex(msg, "alarm", &a) ||
         !json_object_is_type(a, json_type_object))
         return;
     struct sentry_alarm al = {
@@ -88,14 +93,15 @@ static void on_stream_message(json_object *msg, void *userdata)
         .injected = json_object_object_get_ex(a, "injected", &v) && json_object_get_boolean(v),
     };
     c->last_seq = al.seq;
-    if (c->alarm_fn && c->alarm_fn(&al, c->alarm_userdata) < 0)
+    if (c->alarm_fn(&al, c->alarm_userdata) < 0)
         c->stop = true;
 }
 
 _public_ int sentry_subscribe(sentry_client *c, const struct sentry_filter *filter, uint64_t since,
                               sentry_alarm_fn fn, void *userdata)
 {
-    _cleanup_json_ json_object *args = json_object_new_object();
+    _cleanup_json_ json_object *args = json_object_new_object(), *res = NULL;
+    json_object *v;
     int r;
 
     assert_return(c && fn, -EINVAL);
@@ -125,11 +131,17 @@ _public_ int sentry_subscribe(sentry_client *c, const struct sentry_filter *filt
     c->alarm_fn = fn;
     c->alarm_userdata = userdata;
     c->last_seq = since == SENTRY_SINCE_NOW ? 0 : since;
-    /* Alarms that arrive while later calls wait for their answer still reach fn. */
-    client_conn_set_stream_cb(c->conn, on_stream_message, c);
-    r = sentry_client_call(c, "subscribe", args, NULL);
+    c->stop = false;
+    /* Alarms that arrive while later calls wait for their answer still reach fn (every
+     * connection of the client has the stream callback). A lost connection is replaced first;
+     * the request is sent again only when it never left. */
+    r = sentry_client_call(c, "subscribe", args, false, &res);
     if (r < 0)
         return r;
+    c->subscribed = true;
+    /* Without since, the subscription starts after head: resuming from there misses nothing. */
+    if (since == SENTRY_SINCE_NOW && res && json_object_object_get_ex(res, "head", &v))
+        c->last_seq = MAX(c->last_seq, json_object_get_uint64(v));
     return client_conn_set_nonblocking(c->conn);
 }
 
@@ -139,24 +151,44 @@ _public_ int sentry_fd(const sentry_client *c)
     return client_conn_fd(c->conn);
 }
 
+/* The subscription's state before reading: the loss that ended it, or -ENOTCONN when the
+ * client's connection has none (it was replaced after a loss). */
+static int sentry_subscription_check(const sentry_client *c)
+{
+    if (c->lost)
+        return c->lost;
+    return c->subscribed ? 0 : -ENOTCONN;
+}
+
 _public_ int sentry_dispatch(sentry_client *c)
 {
+    int r;
+
     assert_return(c && c->alarm_fn, -EINVAL);
-    return client_conn_read_available(c->conn, on_stream_message, c);
+    r = sentry_subscription_check(c);
+    if (r < 0)
+        return r;
+    r = client_conn_read_available(c->conn, sentry_client_on_stream_message, c);
+    return sentry_client_error_is_lost(r) ? sentry_client_lose(c, r) : r;
 }
 
 _public_ int sentry_run(sentry_client *c)
 {
+    int r;
+
     assert_return(c && c->alarm_fn, -EINVAL);
+    r = sentry_subscription_check(c);
+    if (r < 0)
+        return r;
     c->stop = false;
     while (!c->stop) {
         json_object *msg = NULL;
-        int r = client_conn_read(c->conn, &msg);
+        r = client_conn_read(c->conn, &msg);
         if (r == -EINTR)
             continue;
         if (r < 0)
-            return r;
-        on_stream_message(msg, c);
+            return sentry_client_error_is_lost(r) ? sentry_client_lose(c, r) : r;
+        sentry_client_on_stream_message(msg, c);
         json_object_put(msg);
     }
     return 0;

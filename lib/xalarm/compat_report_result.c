@@ -2,7 +2,7 @@
  * the native protocol. The reference's client-side rules are kept: the task name starts with a
  * letter and holds only [A-Za-z0-9_], at most 256 characters; the request is at most 4096 bytes.
  * Unlike the reference it waits for sentryd's answer, so a refused result is reported as
- * RETURE_CODE_FAIL (docs/compat.md). */
+ * RETURN_CODE_FAIL (docs/compat.md). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,20 +44,20 @@ _public_ int report_result(const char *task_name, enum RESULT_LEVEL result_level
     if ((unsigned) result_level >= RESULT_LEVEL_NUM) {
         fprintf(stderr, "report_result: result_level (%d) is invalid, it must be in [0-5]\n",
                 (int) result_level);
-        return RETURE_CODE_FAIL;
+        return RETURN_CODE_FAIL;
     }
     if (!compat_task_name_ok(task_name))
-        return RETURE_CODE_FAIL;
+        return RETURN_CODE_FAIL;
     if (report_data && strlen(report_data) > RESULT_INFO_MAX_LEN) {
         fprintf(stderr, "report_result: report data is too long (%zu > %d)\n", strlen(report_data),
                 RESULT_INFO_MAX_LEN);
-        return RETURE_CODE_FAIL;
+        return RETURN_CODE_FAIL;
     }
 
     r = sentry_connect(NULL, &c);
     if (r < 0) {
         fprintf(stderr, "report_result: cannot connect to sentryd: %s\n", strerror(-r));
-        return RETURE_CODE_FAIL;
+        return RETURN_CODE_FAIL;
     }
     r = sentry_result(c, task_name, (enum sentry_result_level) result_level,
                       isempty(report_data) ? NULL : report_data);
@@ -65,5 +65,5 @@ _public_ int report_result(const char *task_name, enum RESULT_LEVEL result_level
         fprintf(stderr, "report_result: result of task %s not accepted: %s\n", task_name,
                 sentry_error_message(c) ? sentry_error_message(c) : strerror(-r));
     sentry_close(c);
-    return r < 0 ? RETURE_CODE_FAIL : RETURE_CODE_SUCCESS;
+    return r < 0 ? RETURN_CODE_FAIL : RETURN_CODE_SUCCESS;
 }

@@ -1,6 +1,8 @@
 /* xalarm_client.c: the connection to sentryd's xalarm sockets shared by the callback and the
- * handle API (see xalarm_client.h). The registration lines are JSON built with json-c; records
- * are read whole, however the stream splits them. */
+ * handle API (see xalarm_client.h). The registration lines are JSON built with json-c, the
+ * subscription compacted into ranges of ids; records are read whole, however the stream splits
+ * them. */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -106,9 +108,27 @@ static int xalarm_send_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Adds "key":[ids of the bitmap for which pick() holds] to o; pick NULL takes every id. */
-static int xalarm_json_add_ids(json_object *o, const char *key,
-                               const char bitmap[MAX_NUM_OF_ALARM_ID], bool (*pick)(unsigned))
+size_t xalarm_bitmap_to_ranges(const char bitmap[MAX_NUM_OF_ALARM_ID],
+                               struct xalarm_id_range ranges[XALARM_ID_RANGES_MAX])
+{
+    size_t n = 0;
+
+    for (unsigned id = SENTRY_ALARM_ID_MIN; id <= SENTRY_ALARM_ID_MAX; id++) {
+        if (!xalarm_bitmap_has(bitmap, id))
+            continue;
+        if (n > 0 && ranges[n - 1].hi + 1 == id) {
+            ranges[n - 1].hi = id;
+            continue;
+        }
+        /* A new range starts after a gap, so at most every other id starts one. */
+        assert(n < XALARM_ID_RANGES_MAX);
+        ranges[n++] = (struct xalarm_id_range){.lo = id, .hi = id};
+    }
+    return n;
+}
+
+/* Adds a new array under key to o; *ret borrows it. */
+static int xalarm_json_add_array(json_object *o, const char *key, json_object **ret)
 {
     json_object *a = json_object_new_array();
     if (!a)
@@ -117,16 +137,52 @@ static int xalarm_json_add_ids(json_object *o, const char *key,
         json_object_put(a);
         return -ENOMEM;
     }
-    for (unsigned id = SENTRY_ALARM_ID_MIN; id <= SENTRY_ALARM_ID_MAX; id++) {
-        if (!xalarm_bitmap_has(bitmap, id) || (pick && !pick(id)))
-            continue;
-        json_object *v = json_object_new_int((int) id);
-        if (!v || json_object_array_add(a, v) < 0) {
-            json_object_put(v);
-            return -ENOMEM;
-        }
+    *ret = a;
+    return 0;
+}
+
+/* Appends v (owned) to the array a. */
+static int xalarm_json_append(json_object *a, json_object *v)
+{
+    if (!v || json_object_array_add(a, v) < 0) {
+        json_object_put(v);
+        return -ENOMEM;
     }
     return 0;
+}
+
+/* Adds "event_ids":[the kernel-event ids of the bitmap], one number each, as the reference. */
+static int xalarm_json_add_event_ids(json_object *o, const char bitmap[MAX_NUM_OF_ALARM_ID])
+{
+    json_object *a;
+    int r = xalarm_json_add_array(o, "event_ids", &a);
+
+    for (unsigned id = SENTRY_ALARM_ID_MIN; r >= 0 && id <= SENTRY_ALARM_ID_MAX; id++)
+        if (xalarm_bitmap_has(bitmap, id) && xalarm_id_is_kernel_event(id))
+            r = xalarm_json_append(a, json_object_new_int((int) id));
+    return r;
+}
+
+/* Adds "id_filter":[the bitmap's ranges]: 1007 for a range of one id, "1001-1003" for more. */
+static int xalarm_json_add_id_filter(json_object *o, const char bitmap[MAX_NUM_OF_ALARM_ID])
+{
+    struct xalarm_id_range ranges[XALARM_ID_RANGES_MAX];
+    size_t n = xalarm_bitmap_to_ranges(bitmap, ranges);
+    json_object *a;
+    int r = xalarm_json_add_array(o, "id_filter", &a);
+
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        char item[sizeof("65535-65535")];
+        if (ranges[i].lo == ranges[i].hi) {
+            r = xalarm_json_append(a, json_object_new_int((int) ranges[i].lo));
+            continue;
+        }
+        int k = snprintf(item, sizeof(item), "%u-%u", ranges[i].lo, ranges[i].hi);
+        if (k < 0 || (size_t) k >= sizeof(item))
+            return -EINVAL;
+        r = xalarm_json_append(a, json_object_new_string(item));
+    }
+    return r;
 }
 
 /* {"action":action}, to which the id lists are added. */
@@ -172,10 +228,10 @@ int xalarm_stream_send_register(int fd, const char bitmap[MAX_NUM_OF_ALARM_ID])
     r = xalarm_json_new_action(XALARM_ACTION_REGISTER, &o);
     if (r < 0)
         return r;
-    r = xalarm_json_add_ids(o, "event_ids", bitmap, xalarm_id_is_kernel_event);
+    r = xalarm_json_add_event_ids(o, bitmap);
     if (r < 0)
         return r;
-    r = xalarm_json_add_ids(o, "id_filter", bitmap, NULL);
+    r = xalarm_json_add_id_filter(o, bitmap);
     if (r < 0)
         return r;
     return xalarm_stream_send_json(fd, o);
@@ -189,7 +245,7 @@ int xalarm_stream_send_update(int fd, const char bitmap[MAX_NUM_OF_ALARM_ID])
     r = xalarm_json_new_action(XALARM_ACTION_UPDATE, &o);
     if (r < 0)
         return r;
-    r = xalarm_json_add_ids(o, "id_filter", bitmap, NULL);
+    r = xalarm_json_add_id_filter(o, bitmap);
     if (r < 0)
         return r;
     return xalarm_stream_send_json(fd, o);

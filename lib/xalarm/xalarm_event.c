@@ -2,7 +2,9 @@
  * xalarm_unregister_event), used by programs that wait for request events such as 1003 and
  * answer them with xalarm_report_event(). A handle is one blocking stream connection to
  * <dir>/alarm plus its id bitmap; the caller owns it and decides when to read. No state is kept
- * outside the handle, so any number of handles may exist, each used by one thread at a time. */
+ * outside the handle, so any number of handles may exist, each used by one thread at a time.
+ * The handle API prints nothing (the reference prints its refusals): return values say it all,
+ * and a library keeps out of the program's stdout and stderr. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -40,14 +42,19 @@ _public_ int xalarm_register_event(struct alarm_register **register_info,
     return 0;
 }
 
-_public_ void xalarm_unregister_event(struct alarm_register *register_info)
+/* Takes the address of the program's handle, as the reference does since it changed the
+ * signature: the handle is set to NULL, so that a second call is harmless. */
+_public_ void xalarm_unregister_event(struct alarm_register **register_info)
 {
-    if (!register_info)
+    struct alarm_register *h;
+
+    if (!register_info || !*register_info)
         return;
+    h = TAKE_PTR(*register_info);
     /* xalarm_get_event() sets the fd to -1 when it closed it. */
-    if (register_info->register_fd >= 0)
-        close(register_info->register_fd);
-    free(register_info);
+    if (h->register_fd >= 0)
+        close(h->register_fd);
+    free(h);
 }
 
 /* Closes the handle's connection after an error, end of stream or the service-down alarm and

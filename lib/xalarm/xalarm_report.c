@@ -89,6 +89,11 @@ _public_ int xalarm_Report(unsigned short usAlarmId, unsigned char ucAlarmLevel,
     return 0;
 }
 
+/* The reference's contract: len is 1..8191 and the text has no NUL in its first len bytes
+ * (strnlen(pucParas, len) == len; only those bytes are read, so pucParas need not end in a NUL);
+ * the alarm is MINOR and OCCUR. -EINVAL for bad arguments, -ENODEV when no socket can be made,
+ * -ENOTCONN when the report socket cannot be reached, -ECOMM when the send failed. Like the rest
+ * of the handle API it prints nothing (the reference prints its refusals on stderr). */
 _public_ int xalarm_report_event(unsigned short usAlarmId, char *pucParas, size_t len)
 {
     struct alarm_info rec;

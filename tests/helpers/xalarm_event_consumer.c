@@ -51,6 +51,6 @@ int main(int argc, char **argv)
             left--;
     }
     printf("xalarm_get_event returned %d\n", left == 0 ? 0 : r);
-    xalarm_unregister_event(h);
+    xalarm_unregister_event(&h);
     return 0;
 }

@@ -36,6 +36,9 @@ extern "C" {
 #define ALARM_PANIC_ACK_EVENT         SENTRY_ALARM_ID_PANIC_ANSWER
 #define ALARM_KERNEL_REBOOT_EVENT     SENTRY_ALARM_ID_KERNEL_REBOOT
 #define ALARM_KERNEL_REBOOT_ACK_EVENT SENTRY_ALARM_ID_KERNEL_REBOOT_ANSWER
+#define ALARM_UBUS_MEM_EVENT          SENTRY_ALARM_ID_SHARED_MEMORY_FAULT
+#define ALARM_RAS_SENTRY_EVENT        SENTRY_ALARM_ID_BMC
+#define ALARM_LINK_EVENT              SENTRY_ALARM_ID_LINK_EVENT
 #define SYSSENTRY_DOWN_ALARM_ID       SENTRY_ALARM_ID_SERVICE_DOWN
 
 #define MINOR_ALM    SENTRY_ALARM_MINOR
@@ -75,7 +78,8 @@ char *xalarm_getdesc(const struct alarm_info *palarm);
 int xalarm_Report(unsigned short usAlarmId, unsigned char ucAlarmLevel, unsigned char ucAlarmType,
                   char *pucParas);
 
-/* Handle API (request / answer events such as 1003 -> 1004). */
+/* Handle API (request / answer events such as 1003 -> 1004). A handle is one connection; use it
+ * from one thread at a time. */
 struct alarm_msg {
     unsigned short usAlarmId;
     struct timeval AlarmTime;
@@ -87,11 +91,14 @@ struct alarm_register {
     char alarm_enable_bitmap[MAX_NUM_OF_ALARM_ID];
 };
 
+/* Sends the first len bytes of pucParas (1..8191, no NUL among them) as a MINOR OCCUR alarm.
+ * 0, -EINVAL, -ENODEV (no socket), -ENOTCONN (no server) or -ECOMM (the send failed). */
 int xalarm_report_event(unsigned short usAlarmId, char *pucParas, size_t len);
 int xalarm_register_event(struct alarm_register **register_info,
                           struct alarm_subscription_info id_filter);
 int xalarm_get_event(struct alarm_msg *msg, struct alarm_register *register_info);
-void xalarm_unregister_event(struct alarm_register *register_info);
+/* Closes the handle's connection, frees it and sets *register_info to NULL. */
+void xalarm_unregister_event(struct alarm_register **register_info);
 
 /* Task results. */
 #define RESULT_LEVEL_NUM 6
@@ -110,11 +117,14 @@ enum RESULT_LEVEL {
 #define RESULT_INFO_MAX_LEN         4096
 #define RESULT_INFO_LOG_MGS_MAX_LEN 255
 
-#define RETURE_CODE_FAIL    (-1)
-#define RETURE_CODE_SUCCESS 0
+#define RETURN_CODE_FAIL    (-1)
+#define RETURN_CODE_SUCCESS 0
+/* The names of older reference headers. */
+#define RETURE_CODE_FAIL    RETURN_CODE_FAIL
+#define RETURE_CODE_SUCCESS RETURN_CODE_SUCCESS
 
-/* Sends a task's result to sentryd: RETURE_CODE_SUCCESS once sentryd has stored it,
- * RETURE_CODE_FAIL otherwise. report_data is a JSON object of at most RESULT_INFO_MAX_LEN
+/* Sends a task's result to sentryd: RETURN_CODE_SUCCESS once sentryd has stored it,
+ * RETURN_CODE_FAIL otherwise. report_data is a JSON object of at most RESULT_INFO_MAX_LEN
  * bytes. */
 int report_result(const char *task_name, enum RESULT_LEVEL result_level, const char *report_data);
 

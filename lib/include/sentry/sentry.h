@@ -4,7 +4,16 @@
  * Every function returns 0 (or a positive value where stated) on success and a negative errno
  * value on failure; when sentryd refused a request, sentry_error_message() holds its reason.
  * A client is not thread-safe: use one per thread. The wire protocol behind these calls is in
- * docs/protocol.md. */
+ * docs/protocol.md.
+ *
+ * When sentryd goes away (it restarts, stops, or refuses the connection) nothing kills the
+ * program: there is no SIGPIPE, the call that notices gets -EPIPE or -ECONNRESET. The next call
+ * connects again, once; while sentryd is not back it fails as sentry_connect() does (-ENOENT,
+ * -ECONNREFUSED) and the one after tries again. When the connection turns out to be lost in
+ * the middle of a call, the call connects again at once and sends its request a second time
+ * if that cannot do harm: always for sentry_heartbeat() and sentry_result() (so a restart of
+ * sentryd between two heartbeats goes unnoticed), for the other calls only when the request
+ * never left. A subscription does not survive the connection: see sentry_subscribe(). */
 #ifndef SENTRY_SENTRY_H
 #define SENTRY_SENTRY_H
 
@@ -37,8 +46,9 @@ enum sentry_result_level {
 
 typedef struct sentry_client sentry_client;
 
-/* Connects to sentryd. path NULL means $SENTRY_SOCKET, else SENTRY_SOCKET_DEFAULT.
- * -ENOENT or -ECONNREFUSED when sentryd is not running. */
+/* Connects to sentryd. path NULL means $SENTRY_SOCKET, else SENTRY_SOCKET_DEFAULT (the same
+ * choice is made again when the client connects again). -ENOENT or -ECONNREFUSED when sentryd
+ * is not running. */
 int sentry_connect(const char *path, sentry_client **ret);
 /* Closes the connection and frees the client; returns NULL. NULL is accepted. */
 sentry_client *sentry_close(sentry_client *c);
@@ -98,17 +108,25 @@ typedef int (*sentry_alarm_fn)(const struct sentry_alarm *alarm, void *userdata)
 /* Turns c into a subscription: alarms that match filter (NULL: all) with a seq greater than
  * since (SENTRY_SINCE_NOW: only new ones; pass the last seq you handled to resume without gap
  * or duplicate). Alarms then arrive on sentry_fd(c): put it in your own poll loop and call
- * sentry_dispatch(), or block in sentry_run(). */
+ * sentry_dispatch(), or block in sentry_run().
+ * The subscription ends with its connection: when sentryd goes away, sentry_dispatch() and
+ * sentry_run() return -EPIPE (or -ECONNRESET), and keep returning it. To go on, call
+ * sentry_subscribe() again with since = sentry_last_seq(c): it connects again and sentryd
+ * replays what was missed, with no gap and no duplicate; then take sentry_fd(c) anew, the
+ * descriptor has changed. A heartbeat or result sent on c meanwhile also connects again; the
+ * new connection carries no subscription until sentry_subscribe() (sentry_dispatch() and
+ * sentry_run() return -ENOTCONN until then). */
 int sentry_subscribe(sentry_client *c, const struct sentry_filter *filter, uint64_t since,
                      sentry_alarm_fn fn, void *userdata);
 /* The connection's file descriptor (readable when alarms wait). */
 int sentry_fd(const sentry_client *c);
-/* Calls fn for every alarm received so far, without blocking. Returns how many, or -EPIPE when
- * sentryd went away. */
+/* Calls fn for every alarm received so far, without blocking. Returns how many, or -EPIPE
+ * (-ECONNRESET) when sentryd went away. */
 int sentry_dispatch(sentry_client *c);
 /* Calls fn for each alarm as it arrives until fn returns < 0 (returns 0) or an error. */
 int sentry_run(sentry_client *c);
-/* The seq of the last alarm handed to fn (to resume after a reconnect). */
+/* The seq of the last alarm handed to fn, or where the subscription started (sentryd's head at
+ * subscribe time for SENTRY_SINCE_NOW): pass it as since to resume after a reconnect. */
 uint64_t sentry_last_seq(const sentry_client *c);
 
 const char *sentry_result_level_to_string(enum sentry_result_level level);
