@@ -15,6 +15,7 @@
 #include "log.h"
 #include "collector.h"
 #include "metrics.h"
+#include "socket_listener.h"
 #include "xalarm_server.h"
 #include "strv.h"
 
@@ -185,6 +186,10 @@ int daemon_setup(struct daemon *d)
         .defaults = {.interval = d->config.default_interval,
                      .stop_timeout = d->config.stop_timeout},
         .hook_timeout = d->config.hook_timeout,
+        .cgroup = d->config.task_cgroup,
+        .root = d->config.root,
+        .log_max_size = d->config.task_log_max_size,
+        .log_max_files = d->config.task_log_max_files,
         .on_all_idle = on_all_idle,
         .userdata = d,
     };
@@ -203,6 +208,8 @@ int daemon_setup(struct daemon *d)
         .log_mode = d->config.alarm_log_mode,
         .log_file = d->config.alarm_log_file,
         .max_inflight = d->config.max_inflight,
+        .rate_limit_burst = d->config.rate_limit_burst,
+        .rate_limit_interval_us = (uint64_t) d->config.rate_limit_interval * USEC_PER_SEC,
         .on_backpressure = on_backpressure,
         .on_change = on_bus_change,
         .userdata = d,
@@ -211,12 +218,23 @@ int daemon_setup(struct daemon *d)
     if (r < 0)
         return log_error_errno(r, "cannot open the alarm store %s: %m", d->config.store_path);
 
+    /* Every client may hold a descriptor; sentryd itself needs some more (store, logs, tasks,
+     * the collector). */
+    unsigned xalarm_clients = d->config.xalarm_enabled ? d->config.xalarm_max_clients : 0;
+    char fd_users[160];
+    snprintf(fd_users, sizeof(fd_users),
+             "[control] max_clients = %u, [xalarm] max_clients = %u and sentryd's own 256",
+             d->config.max_clients, xalarm_clients);
+    (void) fd_limit_ensure(d->config.max_clients + xalarm_clients + 256, fd_users);
     struct control_server_params cp = {
         .event = d->event,
         .socket_path = d->config.socket_path,
         .socket_mode = d->config.socket_mode,
         .socket_group = d->config.socket_group,
         .max_clients = d->config.max_clients,
+        .max_clients_per_uid = d->config.max_clients_per_uid,
+        .reserved_clients = d->config.reserved_clients,
+        .max_pending = d->config.max_pending,
         .verb_tables = daemon_verb_tables(),
         .userdata = d,
     };
@@ -228,9 +246,12 @@ int daemon_setup(struct daemon *d)
         struct xalarm_server_params xp = {
             .event = d->event,
             .bus = d->bus,
+            .tasks = d->tasks,
             .dir = d->config.xalarm_dir,
             .id_mask = d->config.xalarm_id_mask,
             .max_clients = d->config.xalarm_max_clients,
+            .max_clients_per_uid = d->config.xalarm_max_clients_per_uid,
+            .reserved_clients = d->config.xalarm_reserved_clients,
             .socket_mode = d->config.socket_mode,
             .socket_group = d->config.socket_group,
             /* queued records hold only the head of their 8 KiB form (see record_queue.h) */

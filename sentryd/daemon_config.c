@@ -33,6 +33,8 @@ enum conf_kind {
     CONF_ID_MASK,   /* the reference's id_mask syntax, checked when used */
     CONF_IO_SOURCE, /* auto, hierarchy, bpf, diskstats */
     CONF_DISKS,     /* default, or disk names separated by commas */
+    CONF_CGROUP,    /* auto | off | an absolute path, NOT under root (cgroups are the machine's) */
+    CONF_SIZE,      /* bytes, with an optional K, M or G (powers of 1024) */
 };
 
 struct conf_key {
@@ -60,10 +62,16 @@ static const struct conf_key conf_keys[] = {
     {"control", "socket_group", CONF_GROUP, OFF(socket_group), NULL, 0, 0},
     {"control", "socket_mode", CONF_MODE, OFF(socket_mode), "0660", 0, 0},
     {"control", "max_clients", CONF_UINT, OFF(max_clients), "512", 1, 65536},
+    {"control", "max_clients_per_uid", CONF_UINT, OFF(max_clients_per_uid), "64", 0, 65536},
+    {"control", "reserved_clients", CONF_UINT, OFF(reserved_clients), "32", 0, 65536},
+    {"control", "max_pending", CONF_UINT, OFF(max_pending), "1024", 1, 1048576},
     {"tasks", "default_interval", CONF_UINT, OFF(default_interval), "3", 1, 86400 * 365},
     {"tasks", "stop_timeout", CONF_UINT, OFF(stop_timeout), "10", 1, 3600},
     {"tasks", "hook_timeout", CONF_UINT, OFF(hook_timeout), "30", 1, 3600},
     {"tasks", "start_grace_ms", CONF_UINT, OFF(start_grace_ms), "1000", 0, 60000},
+    {"tasks", "cgroup", CONF_CGROUP, OFF(task_cgroup), "auto", 0, 0},
+    {"tasks", "log_max_size", CONF_SIZE, OFF(task_log_max_size), "10M", 16384, 1073741824},
+    {"tasks", "log_max_files", CONF_UINT, OFF(task_log_max_files), "3", 1, 100},
     {"alarms", "store", CONF_PATH, OFF(store_path), NULL, 0, 0},
     {"alarms", "sync", CONF_SYNC, OFF(store_sync_full), "normal", 0, 0},
     {"alarms", "retention_count", CONF_U64, OFF(retention_count), "1000000", 0, 0},
@@ -73,10 +81,14 @@ static const struct conf_key conf_keys[] = {
     {"alarms", "max_inflight", CONF_UINT, OFF(max_inflight), "65536", 1024, 1048576},
     {"alarms", "subscriber_queue", CONF_UINT, OFF(subscriber_queue), "4096", 16, 1048576},
     {"alarms", "subscriber_sndbuf", CONF_UINT, OFF(subscriber_sndbuf), "2097152", 65536, 67108864},
+    {"alarms", "rate_limit_burst", CONF_UINT, OFF(rate_limit_burst), "10000", 0, 100000000},
+    {"alarms", "rate_limit_interval", CONF_UINT, OFF(rate_limit_interval), "30", 0, 86400},
     {"xalarm", "enabled", CONF_BOOL, OFF(xalarm_enabled), "yes", 0, 0},
     {"xalarm", "dir", CONF_PATH, OFF(xalarm_dir), "/var/run/xalarm", 0, 0},
     {"xalarm", "id_mask", CONF_ID_MASK, OFF(xalarm_id_mask), "1001-1128", 0, 0},
     {"xalarm", "max_clients", CONF_UINT, OFF(xalarm_max_clients), "100", 1, 65536},
+    {"xalarm", "max_clients_per_uid", CONF_UINT, OFF(xalarm_max_clients_per_uid), "32", 0, 65536},
+    {"xalarm", "reserved_clients", CONF_UINT, OFF(xalarm_reserved_clients), "10", 0, 65536},
     {"metrics", "textfile_dir", CONF_PATH, OFF(metrics_dir), NULL, 0, 0},
     {"metrics", "interval", CONF_UINT, OFF(metrics_interval), "15", 1, 3600},
     {"collector", "enabled", CONF_BOOL, OFF(collector_enabled), "yes", 0, 0},
@@ -104,6 +116,47 @@ static bool disk_list_is_valid(const char *v)
         if (!disk_name_is_valid(t))
             return false;
     return n > 0 && n <= 64;
+}
+
+/* "10485760", "10M", "10MiB", "64K": bytes. -EINVAL. */
+static int parse_size(const char *v, uint64_t *ret)
+{
+    char digits[32];
+    size_t n = strspn(v, "0123456789");
+    uint64_t u, mult = 1;
+
+    if (n == 0 || n >= sizeof(digits))
+        return -EINVAL;
+    memcpy(digits, v, n);
+    digits[n] = 0;
+    if (parse_uint_digits(digits, &u) < 0)
+        return -EINVAL;
+    const char *unit = v + n;
+    if (*unit) {
+        switch (*unit) {
+        case 'K':
+        case 'k':
+            mult = 1024;
+            break;
+        case 'M':
+        case 'm':
+            mult = 1024 * 1024;
+            break;
+        case 'G':
+        case 'g':
+            mult = 1024 * 1024 * 1024;
+            break;
+        default:
+            return -EINVAL;
+        }
+        unit++;
+        if (*unit && !streq(unit, "iB") && !streq(unit, "B"))
+            return -EINVAL;
+    }
+    if (u > UINT64_MAX / mult)
+        return -EINVAL;
+    *ret = u * mult;
+    return 0;
 }
 
 /* Parses one value into its field. 0, or -EINVAL with *why. */
@@ -197,6 +250,23 @@ static int conf_parse_value(const struct conf_key *k, const char *v, struct daem
         }
         break;
     }
+    case CONF_CGROUP:
+        if (!streq(v, "auto") && !streq(v, "off") &&
+            (v[0] != '/' || strlen(v) >= PATH_MAX / 2 || strstr(v, "/../") || endswith(v, "/..") ||
+             strstr(v, "/./") || endswith(v, "/.") || !string_is_printable(v, PATH_MAX / 2))) {
+            *why = "must be auto, off, or the absolute path of a directory in a cgroup2 file "
+                   "system";
+            return -EINVAL;
+        }
+        break;
+    case CONF_SIZE:
+        r = parse_size(v, &u);
+        if (r < 0 || u < k->min || u > k->max) {
+            *why = "must be a size in bytes from 16K to 1G (a K, M or G may follow the number)";
+            return -EINVAL;
+        }
+        *(uint64_t *) field = u;
+        return 0;
     case CONF_DISKS:
         if (!streq(v, "default") && !disk_list_is_valid(v)) {
             *why = "must be default or disk names separated by commas (at most 64)";
@@ -384,5 +454,6 @@ void daemon_config_done(struct daemon_config *c)
     free(c->metrics_dir);
     free(c->collector_source);
     free(c->collector_disks);
+    free(c->task_cgroup);
     *c = (struct daemon_config){0};
 }

@@ -25,11 +25,17 @@ struct daemon_config {
     char *socket_group; /* NULL: root's group (root only); default SENTRY_GROUP when it exists */
     unsigned socket_mode;
     unsigned max_clients;
+    unsigned max_clients_per_uid; /* connections of one uid other than 0 */
+    unsigned reserved_clients;    /* kept for root and sentryd's own tasks */
+    unsigned max_pending;         /* requests of one connection waiting for a deferred answer */
     /* tasks */
     unsigned default_interval;
     unsigned stop_timeout;
     unsigned hook_timeout;
-    unsigned start_grace_ms; /* a start is answered after this, or when the process ends */
+    unsigned start_grace_ms;     /* a start is answered after this, or when the process ends */
+    char *task_cgroup;           /* auto, off, or a directory in a cgroup2 file system */
+    uint64_t task_log_max_size;  /* bytes per task log file */
+    unsigned task_log_max_files; /* task log files kept, the current one included */
     /* alarms */
     char *store_path;
     bool store_sync_full;
@@ -38,13 +44,17 @@ struct daemon_config {
     int alarm_log_mode; /* enum alarm_log_mode */
     char *alarm_log_file;
     unsigned max_inflight;
-    unsigned subscriber_queue;  /* alarms waiting for a subscriber before it reads the store */
-    unsigned subscriber_sndbuf; /* kernel send buffer of a subscriber's socket */
+    unsigned subscriber_queue;    /* alarms waiting for a subscriber before it reads the store */
+    unsigned subscriber_sndbuf;   /* kernel send buffer of a subscriber's socket */
+    unsigned rate_limit_burst;    /* alarms per reporter (uid, source) and interval; 0: none */
+    unsigned rate_limit_interval; /* seconds; 0: no limit */
     /* xalarm */
     bool xalarm_enabled;
     char *xalarm_dir;
     char *xalarm_id_mask;
     unsigned xalarm_max_clients;
+    unsigned xalarm_max_clients_per_uid;
+    unsigned xalarm_reserved_clients;
     /* metrics */
     char *metrics_dir; /* NULL: no textfile */
     unsigned metrics_interval;

@@ -59,6 +59,7 @@ json_object *metrics_stats_json(struct daemon *d)
     json_object_object_add(o, "reported", by_origin(st->reported));
     json_object_object_add(o, "rejected", by_origin(st->rejected));
     json_object_object_add(o, "filtered_xalarm", json_u64(st->filtered_xalarm));
+    json_object_object_add(o, "rate_limited", json_u64(alarm_bus_suppressed(d->bus)));
     json_object_object_add(o, "committed", json_u64(st->committed));
     json_object_object_add(o, "commit_failed", json_u64(st->commit_failed));
     json_object_object_add(o, "transactions", json_u64(alarm_store_commits(store)));
@@ -123,6 +124,9 @@ char *metrics_textfile(struct daemon *d)
     for (int i = 0; i < _ALARM_ORIGIN_MAX; i++)
         fprintf(f, "sentry_alarms_rejected_total{origin=\"%s\"} %" PRIu64 "\n",
                 alarm_origin_to_string(i), st->rejected[i]);
+    prom(f, "sentry_alarms_rate_limited_total", "counter",
+         "Alarms refused by the per-reporter rate limit.");
+    fprintf(f, "sentry_alarms_rate_limited_total %" PRIu64 "\n", alarm_bus_suppressed(d->bus));
     prom(f, "sentry_alarms_committed_total", "counter", "Alarms stored.");
     fprintf(f, "sentry_alarms_committed_total %" PRIu64 "\n", st->committed);
     prom(f, "sentry_alarms_commit_failed_total", "counter", "Alarms that could not be stored.");

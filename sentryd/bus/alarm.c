@@ -18,7 +18,8 @@ DEFINE_STRING_TABLE_LOOKUP(alarm_origin, int, alarm_origin_table, _ALARM_ORIGIN_
 struct alarm_record *alarm_record_new(const struct alarm *a)
 {
     size_t ls = strlen(a->source), lk = strlen(a->key), ln = strlen(a->node);
-    struct alarm_record *r = malloc(sizeof(*r) + ls + lk + ln + a->text_len + 4);
+    size_t li = a->idem ? strlen(a->idem) + 1 : 0;
+    struct alarm_record *r = malloc(sizeof(*r) + ls + lk + ln + a->text_len + li + 4);
     char *p;
 
     if (!r)
@@ -37,6 +38,8 @@ struct alarm_record *alarm_record_new(const struct alarm *a)
     memcpy(p, a->text, a->text_len);
     p[a->text_len] = 0;
     r->a.text = p;
+    p += a->text_len + 1;
+    r->a.idem = a->idem ? memcpy(p, a->idem, li) : NULL;
     return r;
 }
 
@@ -257,11 +260,14 @@ int alarm_from_json(json_object *obj, struct alarm *a, const char **why)
     }
     a->time_us = 0;
     if (json_object_object_get_ex(obj, "time", &v) && !json_object_is_type(v, json_type_null)) {
-        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-            *why = "'time' must be microseconds since the epoch";
+        /* get_int64 reads a huge unsigned number as INT64_MAX: check it unsigned */
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+            json_object_get_uint64(v) > ALARM_TIME_MAX_US) {
+            *why = "'time' must be microseconds since the epoch, at most 253402300799999999 "
+                   "(9999-12-31)";
             return -EINVAL;
         }
-        a->time_us = (uint64_t) json_object_get_int64(v);
+        a->time_us = json_object_get_uint64(v);
     }
     return 0;
 }

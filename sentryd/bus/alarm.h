@@ -21,6 +21,9 @@
 #define ALARM_SOURCE_MAX 255
 #define ALARM_KEY_MAX    128
 #define ALARM_NODE_MAX   255
+/* The latest time an alarm may carry: 9999-12-31 23:59:59.999999 UTC (the last a four-digit
+ * year shows; the xalarm record's XALARM_TIME_SEC_MAX). Later times are refused. */
+#define ALARM_TIME_MAX_US 253402300799999999ULL
 
 enum alarm_origin {
     ALARM_ORIGIN_NATIVE,
@@ -56,6 +59,7 @@ struct alarm {
     const char *node;
     const char *text;
     size_t text_len;
+    const char *idem; /* the reporter's idempotency key (see alarm_bus_publish), or NULL */
 };
 
 struct pending_reply;
@@ -73,7 +77,7 @@ struct alarm_record {
     void *xrec; /* the head of its struct alarm_info (up to the text's NUL; the rest is zero),
                    made on first need */
     size_t xrec_len;
-    char buf[]; /* source, key, node, text: each NUL-terminated */
+    char buf[]; /* source, key, node, text, idem: each NUL-terminated */
 };
 
 /* A new record (refs 1) holding copies of the strings. text may hold any bytes. */

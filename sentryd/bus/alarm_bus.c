@@ -5,14 +5,17 @@
 #include <json-c/linkhash.h>
 
 #include "alarm_bus.h"
+#include "alarm_idem.h"
+#include "alarm_rate_limit.h"
+#include "alarm_scan.h"
 #include "alarm_stats.h"
 #include "alarm_store.h"
-#include "control_server.h"
 #include "log.h"
+#include "own_alarms.h"
+#include "request.h"
 #include "time_util.h"
 
-#define CATCHUP_CHUNK 256 /* rows read from the store per step */
-#define CATCHUP_STEPS 8   /* steps per wake-up, so one subscriber cannot hog the loop */
+#define CATCHUP_CHUNK 256 /* rows read from the store per step, one step per wake-up */
 
 struct bus_subscriber {
     struct alarm_bus *bus;
@@ -42,9 +45,14 @@ struct alarm_bus {
     struct bus_subscriber *subs;
     struct lh_table *active; /* "id\x1fsource\x1fkey" -> struct alarm_record* (ref) */
     struct alarm_stats stats;
+    struct alarm_rate_limit *limiter; /* per reporter (uid, source); NULL: none */
+    sd_event_source *limit_timer;     /* stores the summaries of suppressed alarms */
+    struct alarm_idem *idem;          /* reports with an idempotency key on their way */
+    bool told_unreadable;             /* raised the store's "unreadable" alarm this run */
 };
 
 static void bus_subscriber_step(struct bus_subscriber *s);
+static uint64_t bus_publish_alarm(struct alarm_bus *b, struct alarm *a, struct pending_reply *ack);
 
 /* ---- active set -------------------------------------------------------------------------------
  */
@@ -140,7 +148,116 @@ static void bus_check_backpressure(struct alarm_bus *b)
         b->on_backpressure(pause, b->userdata);
 }
 
+/* ---- rate limit ------------------------------------------------------------------------------
+ */
+
+/* The alarms a reporter's window suppressed become one record: the id, level, type and key of
+ * the last one, and a text that says how many. */
+static void bus_store_suppressed(const struct alarm_suppressed *s, void *userdata)
+{
+    struct alarm_bus *b = userdata;
+    char text[ALARM_SUPPRESSED_TEXT_MAX];
+    size_t len = alarm_suppressed_text(s, text, sizeof(text));
+    struct alarm a = {
+        .id = s->id,
+        .level = s->level,
+        .type = s->type,
+        .origin = s->origin,
+        .uid = s->uid,
+        .source = s->source,
+        .key = s->key,
+        .text = text,
+        .text_len = len,
+    };
+
+    log_notice("%" PRIu64 " alarms from %s (uid %u) suppressed by the rate limit", s->count,
+               s->source, (unsigned) s->uid);
+    bus_publish_alarm(b, &a, NULL);
+}
+
+static void bus_limit_schedule(struct alarm_bus *b, uint64_t when)
+{
+    if (when == 0)
+        (void) sd_event_source_set_enabled(b->limit_timer, SD_EVENT_OFF);
+    else {
+        (void) sd_event_source_set_time(b->limit_timer, when);
+        (void) sd_event_source_set_enabled(b->limit_timer, SD_EVENT_ONESHOT);
+    }
+}
+
+static int on_limit_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+    struct alarm_bus *b = userdata;
+    bus_limit_schedule(
+        b, alarm_rate_limit_expire(b->limiter, now_usec(CLOCK_MONOTONIC), bus_store_suppressed, b));
+    return 0;
+}
+
+/* Whether the reporter's rate limit refuses a (then answered and counted here). Root and
+ * injected alarms are not limited. */
+static bool bus_rate_limited(struct alarm_bus *b, const struct alarm *a, struct pending_reply *ack)
+{
+    if (!b->limiter || a->uid == 0 || a->origin == ALARM_ORIGIN_INJECT)
+        return false;
+    uint64_t now = now_usec(CLOCK_MONOTONIC);
+    if (alarm_rate_limit_check(b->limiter, a, now, bus_store_suppressed, b))
+        return false;
+    if (ack)
+        pending_reply_error(ack, EAGAIN,
+                            "rate limited: this reporter sent more alarms for this source than "
+                            "the limit allows; the rest of this interval is suppressed");
+    /* The summary is stored when the window ends. */
+    if (sd_event_source_get_enabled(b->limit_timer, NULL) == 0)
+        bus_limit_schedule(b, alarm_rate_limit_expire(b->limiter, now, bus_store_suppressed, b));
+    return true;
+}
+
+uint64_t alarm_bus_suppressed(const struct alarm_bus *b)
+{
+    return alarm_rate_limit_suppressed_total(b->limiter);
+}
+
+/* A report whose idempotency key is stored already, or on its way, is answered with that alarm's
+ * seq (once stored) and not stored again. True when answered so; *ret the seq (0: not known). */
+static bool bus_idem_answered(struct alarm_bus *b, const struct alarm *a,
+                              struct pending_reply *ack, uint64_t *ret)
+{
+    struct alarm_record *r = alarm_idem_find(b->idem, a->source, a->idem);
+    uint64_t seq = 0;
+
+    *ret = 0;
+    if (r) {
+        if (ack && alarm_idem_wait(b->idem, r, ack) < 0)
+            pending_reply_error(ack, ENOMEM, "out of memory");
+        *ret = r->a.seq;
+        return true;
+    }
+    int k = alarm_store_find_idem(b->store, a->source, a->idem, &seq);
+    if (k == 0)
+        return false;
+    if (ack && k < 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "the alarm was not stored: its idempotency key cannot be "
+                 "looked up: %s", strerror(-k));
+        pending_reply_error(ack, -k, msg);
+    } else if (ack)
+        alarm_idem_reply(ack, seq);
+    *ret = k > 0 ? seq : 0;
+    return true;
+}
+
 uint64_t alarm_bus_publish(struct alarm_bus *b, struct alarm *a, struct pending_reply *ack)
+{
+    uint64_t seq;
+
+    if (a->idem && bus_idem_answered(b, a, ack, &seq))
+        return seq;
+    if (bus_rate_limited(b, a, ack))
+        return 0;
+    return bus_publish_alarm(b, a, ack);
+}
+
+static uint64_t bus_publish_alarm(struct alarm_bus *b, struct alarm *a, struct pending_reply *ack)
 {
     struct alarm_record *r;
 
@@ -157,6 +274,10 @@ uint64_t alarm_bus_publish(struct alarm_bus *b, struct alarm *a, struct pending_
     }
     r->ack = ack;
     b->stats.reported[a->origin]++;
+    if (r->a.idem && alarm_idem_add(b->idem, r) < 0)
+        log_warning("out of memory: a retry of the report with idempotency key '%s' may be "
+                    "refused",
+                    r->a.idem);
     bus_active_update(b, r);
     alarm_store_submit(b->store, r);
     alarm_record_unref(r);
@@ -190,12 +311,16 @@ static void bus_fall_behind(struct alarm_bus *b, struct bus_subscriber *s)
 static void bus_on_committed(struct alarm_record *r, int error, void *userdata)
 {
     struct alarm_bus *b = userdata;
-    char res[64];
 
+    if (r->a.idem)
+        alarm_idem_done(b->idem, r, error);
     if (error < 0) {
+        char msg[256];
         b->stats.commit_failed++;
+        /* Not stored, for sure (alarm_store.h): a retry stores it. */
+        snprintf(msg, sizeof(msg), "the alarm was not stored: %s", strerror(-error));
         if (r->ack)
-            pending_reply_error(r->ack, error, "the alarm could not be stored");
+            pending_reply_error(r->ack, error, msg);
         r->ack = NULL;
         /* An OCCUR that made a key active but was not stored must not stay active. */
         if (r->active_change == ACTIVE_SET) {
@@ -204,15 +329,14 @@ static void bus_on_committed(struct alarm_record *r, int error, void *userdata)
             if (k && lh_table_lookup_ex(b->active, k, &v) && v == r)
                 lh_table_delete(b->active, k);
         }
-        b->head = r->a.seq;
+        /* head stays: it is the last seq stored, and no client learns this one. */
         bus_check_backpressure(b);
         return;
     }
     b->head = r->a.seq;
     alarm_stats_count(&b->stats, &r->a);
     if (r->ack) {
-        snprintf(res, sizeof(res), "{\"seq\":%" PRIu64 "}", r->a.seq);
-        pending_reply_ok_raw(r->ack, res);
+        pending_reply_stored(r->ack, r->a.seq);
         r->ack = NULL;
     }
     for (struct bus_subscriber *s = b->subs; s; s = s->next) {
@@ -241,6 +365,34 @@ static void bus_on_batch(struct alarm_record *const *recs, size_t n, void *userd
         alarm_log_batch(b->log, recs, n);
 }
 
+/* sentryd's own alarm about its store (own_alarms.h), stored and sent like any other. */
+static void bus_raise_store_alarm(struct alarm_bus *b, const char *problem, const char *text)
+{
+    struct alarm a = {
+        .id = SENTRYD_ALARM_ID_STORE,
+        .level = SENTRY_ALARM_MAJOR,
+        .type = SENTRY_ALARM_OCCUR,
+        .origin = ALARM_ORIGIN_NATIVE,
+        .pid = (uint32_t) getpid(),
+        .source = SENTRYD_ALARM_SOURCE,
+        .key = problem,
+        .text = text,
+        .text_len = strlen(text),
+    };
+    bus_publish_alarm(b, &a, NULL);
+}
+
+/* A read found damaged pages: raised once a run (the log names every range). */
+static void bus_on_store_damage(const char *problem, const char *text, void *userdata)
+{
+    struct alarm_bus *b = userdata;
+
+    if (b->told_unreadable)
+        return;
+    b->told_unreadable = true;
+    bus_raise_store_alarm(b, problem, text);
+}
+
 /* ---- catching up --------------------------------------------------------------------------------
  */
 
@@ -255,32 +407,44 @@ static int catchup_row(struct alarm_record *r, void *userdata)
     return s->ops->queued(s->owner) >= 2 * CATCHUP_CHUNK ? -1 : 0;
 }
 
-/* Reads from the store after the cursor, up to the head, while the output has room. */
+static void catchup_unreadable(uint64_t first, uint64_t last, void *userdata)
+{
+    struct bus_subscriber *s = userdata;
+
+    s->cursor = last;
+    if (s->ops->unreadable)
+        s->ops->unreadable(s->owner, first, last);
+}
+
+static const struct alarm_read_ops catchup_ops = {
+    .row = catchup_row,
+    .unreadable = catchup_unreadable,
+};
+
+/* Reads one chunk from the store after the cursor, up to the head, while the output has room;
+ * the next chunk comes at a later wake-up of idle priority, after everything else. */
 static void bus_subscriber_step(struct bus_subscriber *s)
 {
     struct alarm_bus *b = s->bus;
 
-    for (int step = 0; step < CATCHUP_STEPS && s->catching_up; step++) {
-        /* A chunk at a time: catching up holds records of its own, not shared ones. */
-        if (s->ops->queued(s->owner) >= CATCHUP_CHUNK)
-            return; /* wait for the drain */
-        if (s->cursor >= b->head) {
-            s->catching_up = false; /* nothing left in between: live again */
-            return;
-        }
-        uint64_t before = s->cursor;
-        int n = alarm_store_read_after(b->store, s->cursor, b->head, CATCHUP_CHUNK, catchup_row, s);
+    if (!s->catching_up)
+        return;
+    /* A chunk at a time: catching up holds records of its own, not shared ones. */
+    if (s->ops->queued(s->owner) >= CATCHUP_CHUNK)
+        return; /* wait for the drain */
+    if (s->cursor < b->head) {
+        struct alarm_read q = {.cursor = s->cursor, .bound = b->head};
+        int n = alarm_store_read(b->store, &q, CATCHUP_CHUNK, &catchup_ops, s);
         if (n < 0) {
             log_warning_errno(n, "catching up a subscriber from the store failed: %m");
             return;
         }
-        if (n < CATCHUP_CHUNK && s->cursor == before) {
-            /* Rows missing up to the head (retention, or alarms that failed to commit). */
-            s->cursor = b->head;
-        } else if (n < CATCHUP_CHUNK && s->ops->queued(s->owner) < 2 * CATCHUP_CHUNK)
-            s->cursor = b->head; /* read everything up to the head */
+        /* Seqs missing up to the head (retention, alarms not stored) are no gap. */
+        s->cursor = q.done ? b->head : q.cursor;
     }
-    if (s->catching_up)
+    if (s->cursor >= b->head)
+        s->catching_up = false; /* nothing left in between: live again */
+    else
         bus_subscriber_schedule(s);
 }
 
@@ -293,7 +457,7 @@ static int on_catchup_defer(sd_event_source *src, void *userdata)
 void bus_subscriber_drained(struct bus_subscriber *s)
 {
     if (s->catching_up)
-        bus_subscriber_step(s);
+        bus_subscriber_schedule(s);
 }
 
 struct bus_subscriber *alarm_bus_subscribe(struct alarm_bus *b, enum bus_subscriber_kind kind,
@@ -313,7 +477,10 @@ struct bus_subscriber *alarm_bus_subscribe(struct alarm_bus *b, enum bus_subscri
     s->owner = owner;
     s->cursor = since == UINT64_MAX || since > b->head ? b->head : since;
     s->catching_up = s->cursor < b->head;
-    if (sd_event_add_defer(b->event, &s->defer, on_catchup_defer, s) < 0) {
+    /* Reading the store waits for everything else (clients, timers, commits). */
+    if (sd_event_add_defer(b->event, &s->defer, on_catchup_defer, s) < 0 ||
+        sd_event_source_set_priority(s->defer, SD_EVENT_PRIORITY_IDLE) < 0) {
+        sd_event_source_disable_unref(s->defer);
         alarm_filter_done(&s->filter);
         free(s);
         return NULL;
@@ -375,7 +542,7 @@ void alarm_bus_gauges(struct alarm_bus *b, struct bus_gauges *g)
 {
     *g = (struct bus_gauges){0};
     for (struct bus_subscriber *s = b->subs; s; s = s->next) {
-        size_t q = s->ops->queued(s->owner);
+        size_t q = s->ops->queued_bytes ? s->ops->queued_bytes(s->owner) : 0;
         g->subscribers[s->kind]++;
         g->catching_up += s->catching_up;
         g->queued_total += q;
@@ -417,6 +584,18 @@ int alarm_bus_new(const struct alarm_bus_params *p, struct alarm_bus **ret)
     b->on_change = p->on_change;
     b->userdata = p->userdata;
     b->active = lh_kchar_table_new(64, active_entry_free);
+    if (p->rate_limit_burst > 0 && p->rate_limit_interval_us > 0) {
+        b->limiter = alarm_rate_limit_new(p->rate_limit_burst, p->rate_limit_interval_us);
+        r = b->limiter ? sd_event_add_time(p->event, &b->limit_timer, CLOCK_MONOTONIC, 0,
+                                           10 * USEC_PER_MSEC, on_limit_timer, b)
+                       : -ENOMEM;
+        if (r >= 0)
+            r = sd_event_source_set_enabled(b->limit_timer, SD_EVENT_OFF);
+        if (r < 0) {
+            alarm_bus_free(b);
+            return r;
+        }
+    }
     if (!b->node || !b->active) {
         alarm_bus_free(b);
         return -ENOMEM;
@@ -434,33 +613,53 @@ int alarm_bus_new(const struct alarm_bus_params *p, struct alarm_bus **ret)
         .retention_age_s = p->retention_age_s,
         .on_committed = bus_on_committed,
         .on_batch = bus_on_batch,
+        .on_damage = bus_on_store_damage,
         .userdata = b,
     };
+    b->idem = alarm_idem_new();
+    if (!b->idem) {
+        alarm_bus_free(b);
+        return -ENOMEM;
+    }
     r = alarm_store_open(&sp, &b->store);
     if (r < 0) {
         alarm_bus_free(b);
         return r;
     }
-    b->last_seq = b->head = alarm_store_last_seq(b->store);
+    /* After a crash the next seq may be above the last stored one (alarm_store.h). */
+    b->last_seq = alarm_store_last_seq(b->store);
+    b->head = alarm_store_last_stored(b->store);
     alarm_store_read_active(b->store, bus_load_active, b);
+    const char *problem, *damage = alarm_store_damage(b->store, &problem);
+    if (damage)
+        bus_raise_store_alarm(b, problem, damage);
     *ret = b;
     return 0;
 }
 
 void alarm_bus_sync(struct alarm_bus *b)
 {
-    if (b && b->store)
-        alarm_store_sync(b->store);
+    if (!b || !b->store)
+        return;
+    /* History queries under way are answered (cancelled) before their clients go. */
+    alarm_scans_cancel(alarm_store_scans(b->store));
+    alarm_store_sync(b->store);
 }
 
 struct alarm_bus *alarm_bus_free(struct alarm_bus *b)
 {
     if (!b)
         return NULL;
+    /* Suppressed alarms still to be told are stored with the last commits. */
+    if (b->limiter && b->store)
+        (void) alarm_rate_limit_expire(b->limiter, UINT64_MAX, bus_store_suppressed, b);
     /* Closing the store delivers the last commits; subscribers may still be served. */
     b->store = alarm_store_close(b->store);
     while (b->subs)
         alarm_bus_unsubscribe(b->subs);
+    b->limit_timer = sd_event_source_disable_unref(b->limit_timer);
+    b->limiter = alarm_rate_limit_free(b->limiter);
+    b->idem = alarm_idem_free(b->idem);
     if (b->active)
         lh_table_free(b->active);
     alarm_log_close(b->log);

@@ -40,22 +40,33 @@ struct alarm_bus_params {
     /* Called after committed alarms were handed out (for the metrics file). */
     void (*on_change)(void *userdata);
     void *userdata;
+    /* At most rate_limit_burst alarms per rate_limit_interval_us from one reporter (uid and
+     * source) other than root; 0 (either): no limit. See alarm_rate_limit.h. */
+    unsigned rate_limit_burst;
+    uint64_t rate_limit_interval_us;
 };
 
 int alarm_bus_new(const struct alarm_bus_params *p, struct alarm_bus **ret);
-/* Waits until every published alarm is committed, answered and handed out. */
+/* Waits until every published alarm is committed, answered and handed out; history scans under
+ * way are cancelled (shutdown). */
 void alarm_bus_sync(struct alarm_bus *b);
 /* Commits what is queued, answers it, then frees everything. */
 struct alarm_bus *alarm_bus_free(struct alarm_bus *b);
 
 /* Puts an alarm on the bus. a->source, key, text, level, type, id, origin, uid, pid and time_us
  * (0 = now) are the caller's; seq, recv time and node are set here. ack (may be NULL) is
- * answered {"seq":N} once committed, or with an error. Returns the seq. */
+ * answered with pending_reply_stored() once committed, or with an error (also when the
+ * reporter's rate limit refuses it: EAGAIN). An error answer means "not stored". With a->idem
+ * (an idempotency key) set, a report whose source and key are stored already, or on their way,
+ * is not stored again: ack gets the first one's seq with "duplicate":true. Returns the seq, 0
+ * when refused. */
 uint64_t alarm_bus_publish(struct alarm_bus *b, struct alarm *a, struct pending_reply *ack);
 /* The highest seq handed out to subscribers (committed). */
 uint64_t alarm_bus_head(const struct alarm_bus *b);
 struct alarm_store *alarm_bus_store(struct alarm_bus *b);
 struct alarm_stats *alarm_bus_stats(struct alarm_bus *b);
+/* Alarms the rate limit refused since the start. */
+uint64_t alarm_bus_suppressed(const struct alarm_bus *b);
 
 /* ---- subscribers ---------------------------------------------------------------------------- */
 
@@ -66,6 +77,11 @@ struct bus_subscriber_ops {
     void (*write)(void *owner, struct alarm_record *r);
     /* Alarms waiting in the subscriber's output. */
     size_t (*queued)(void *owner);
+    /* Bytes waiting in the subscriber's output (may be NULL: not known, counted as 0). */
+    size_t (*queued_bytes)(void *owner);
+    /* Seqs first..last could not be read from the store (a damaged page) and are skipped: the
+     * subscriber should be told (may be NULL: it cannot be, as xalarm clients). */
+    void (*unreadable)(void *owner, uint64_t first, uint64_t last);
 };
 
 enum bus_subscriber_kind {
@@ -98,7 +114,7 @@ void alarm_bus_foreach_active(struct alarm_bus *b, void (*fn)(struct alarm_recor
 struct bus_gauges {
     unsigned subscribers[2]; /* by enum bus_subscriber_kind */
     unsigned catching_up;
-    size_t queued_total, queued_max;
+    size_t queued_total, queued_max; /* bytes waiting for subscribers: all, the most for one */
     unsigned active;
     unsigned inflight;
 };

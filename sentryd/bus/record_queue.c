@@ -40,6 +40,30 @@ int record_queue_push(struct record_queue *q, struct alarm_record *r)
     return 0;
 }
 
+int record_queue_push_line(struct record_queue *q, const char *line, size_t len)
+{
+    struct alarm a = {.source = "", .key = "", .node = "", .text = ""};
+    struct alarm_record *r;
+    int k;
+
+    if (q->form != RECORD_FORM_LINE)
+        return 0;
+    r = alarm_record_new(&a);
+    if (!r)
+        return -ENOMEM;
+    /* The record's line is made once, on first need: this one is made now. */
+    r->line = malloc(len);
+    if (!r->line) {
+        alarm_record_unref(r);
+        return -ENOMEM;
+    }
+    memcpy(r->line, line, len);
+    r->line_len = len;
+    k = record_queue_push(q, r);
+    alarm_record_unref(r);
+    return k;
+}
+
 /* The bytes of a record in the queue's form, as at most two pieces (made once per record,
  * shared): a native line; or an xalarm record's head and its zero tail. 0 on ENOMEM. */
 static size_t record_pieces(const struct record_queue *q, struct alarm_record *r,

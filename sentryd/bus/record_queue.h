@@ -27,6 +27,9 @@ void record_queue_init(struct record_queue *q, enum record_form form);
 void record_queue_done(struct record_queue *q);
 /* Adds a reference to r. -ENOMEM. The caller bounds the length. */
 int record_queue_push(struct record_queue *q, struct alarm_record *r);
+/* Adds a stream message that is not an alarm (line: a JSON object and its '\n'), in order with
+ * the alarms: native queues only (an xalarm record cannot carry it: 0, nothing queued). -ENOMEM. */
+int record_queue_push_line(struct record_queue *q, const char *line, size_t len);
 static inline size_t record_queue_len(const struct record_queue *q)
 {
     return q->n;

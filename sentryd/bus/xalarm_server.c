@@ -1,124 +1,91 @@
-/* xalarm_server.c: see xalarm_server.h. */
-#include <ctype.h>
-#include <grp.h>
+/* xalarm_server.c: see xalarm_server.h.
+ *
+ * Every byte a client sends is hostile until checked: a registration message is at most
+ * XALARM_REGISTER_LINE_MAX bytes (the tokener never holds more), a client is read at most
+ * CLIENT_READ_BUDGET bytes per wake-up, every member is type-checked before use, and a client
+ * that breaks these rules is closed with the reason logged. A report's sender is known from its
+ * credentials (SCM_CREDENTIALS): only root or the task's own user may store an alarm under a
+ * task's name (alarm_source.h). */
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
+#include "alarm_source.h"
 #include "alarm_stats.h"
 #include "fileio.h"
+#include "flush_list.h"
 #include "json_util.h"
 #include "log.h"
-#include "record_queue.h"
+#include "ratelimit.h"
+#include "socket_listener.h"
+#include "subscriber_stream.h"
 #include "time_util.h"
+#include "xalarm_ids.h"
 #include "xalarm_record.h"
+#include "xalarm_register_msg.h"
 #include "xalarm_server.h"
 
-#define RECV_BATCH 16
+#define RECV_BATCH         16
+#define RECV_ROUNDS        64          /* batches per wake-up of the report socket */
+#define CLIENT_READ_BUDGET (64 * 1024) /* bytes read from one client per wake-up */
+#define CLOSE_LOG_BURST    50          /* closings for cause logged per CLOSE_LOG_PERIOD */
+#define CLOSE_LOG_PERIOD   (10 * USEC_PER_SEC)
 
 struct xalarm_client {
     struct xalarm_server *server;
     int fd;
     sd_event_source *io;
     struct ucred cred;
-    struct record_queue q; /* records to send, shared with the other clients */
-    bool dirty;
-    struct xalarm_client *dirty_next;
+    struct client_slot slot;
+    struct subscriber_stream *stream; /* the records to send, shared with the other clients */
+    struct flush_entry flush;
     json_tokener *tok;
-    size_t garbage; /* bytes of client messages that were not JSON */
-    struct bus_subscriber *sub;
+    size_t msg_bytes; /* bytes of the message being read so far */
     struct xalarm_client *prev, *next;
 };
 
 struct xalarm_server {
     sd_event *event;
     struct alarm_bus *bus;
+    const struct task_manager *tasks;
     char *dir, *report_path, *alarm_path;
-    int report_fd, alarm_fd;
-    sd_event_source *report_source, *alarm_source;
-    bool mask[SENTRY_ALARM_ID_MAX - SENTRY_ALARM_ID_MIN + 1];
-    unsigned max_clients, n_clients;
+    int report_fd;
+    sd_event_source *report_source;
+    struct socket_listener *listener;
+    bool mask[SENTRY_ALARM_ID_COUNT];
     size_t queue_limit;
     int sndbuf;
     struct xalarm_client *clients;
-    struct xalarm_client *dirty; /* clients with records to send this loop iteration */
-    sd_event_source *flusher;
+    struct flush_list flushes; /* clients with records to send this loop iteration */
+    struct ratelimit close_log;
     /* receive buffers for recvmmsg */
     struct alarm_info *rbuf;
     char (*cbuf)[CMSG_SPACE(sizeof(struct ucred))];
 };
 
-/* ---- id_mask ----------------------------------------------------------------------------------
- */
-
-static bool all_digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char) s[i]))
-            return false;
-    return true;
-}
-
-int xalarm_id_mask_parse(const char *spec, bool mask[128])
-{
-    char buf[1024];
-    int valid = 0;
-
-    memset(mask, 0, 128 * sizeof(bool));
-    snprintf(buf, sizeof(buf), "%s", spec);
-    char *save = NULL;
-    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char) *item))
-            item++;
-        size_t n = strlen(item);
-        while (n > 0 && isspace((unsigned char) item[n - 1]))
-            item[--n] = 0;
-        char *dash = strchr(item, '-');
-        long lo, hi;
-        if (!dash && all_digits(item, n)) {
-            lo = hi = strtol(item, NULL, 10);
-            if (lo < SENTRY_ALARM_ID_MIN || lo > SENTRY_ALARM_ID_MAX) {
-                log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
-                continue;
-            }
-        } else if (dash && all_digits(item, (size_t) (dash - item)) &&
-                   all_digits(dash + 1, strlen(dash + 1))) {
-            lo = strtol(item, NULL, 10);
-            hi = strtol(dash + 1, NULL, 10);
-            if (hi < lo) {
-                log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
-                continue;
-            }
-            /* ranges are clamped to the sysSentry range, as the reference does */
-            lo = MAX(lo, SENTRY_ALARM_ID_MIN);
-            hi = MIN(hi, SENTRY_ALARM_ID_MAX);
-            if (lo > hi) {
-                log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
-                continue;
-            }
-        } else {
-            log_warning("xalarm id_mask: invalid alarm id %s, ignored", item);
-            continue;
-        }
-        for (long id = lo; id <= hi; id++)
-            mask[id - SENTRY_ALARM_ID_MIN] = true;
-        valid++;
-    }
-    if (valid == 0) {
-        /* The reference would drop every alarm; that is never what is meant. */
-        log_warning("xalarm id_mask '%s' has no valid item: every id 1001-1128 passes", spec);
-        memset(mask, 1, 128 * sizeof(bool));
-    }
-    return valid;
-}
-
 /* ---- report socket ------------------------------------------------------------------------------
  */
+
+/* The source the alarm is stored under: the task its text names when the sender may claim it,
+ * else the sender's uid (root's records without a name keep the reference's "xalarm"). */
+static const char *report_source(struct xalarm_server *s, const struct alarm_info *x, size_t tlen,
+                                 const struct ucred *cred, char *buf, size_t size)
+{
+    char named[ALARM_SOURCE_MAX + 1];
+    const char *claimed = alarm_text_source(x->pucParas, tlen, named, sizeof(named));
+
+    if (cred->uid == 0 && !claimed)
+        return "xalarm";
+    if (claimed && alarm_source_may_claim(s->tasks, cred->uid, claimed)) {
+        snprintf(buf, size, "%s", claimed);
+        return buf;
+    }
+    if (claimed)
+        log_debug("xalarm report: uid %u (pid %d) may not report for task '%s': stored as uid:%u",
+                  (unsigned) cred->uid, (int) cred->pid, claimed, (unsigned) cred->uid);
+    return alarm_source_of_uid(buf, size, cred->uid);
+}
 
 static void xalarm_take_record(struct xalarm_server *s, const struct alarm_info *x, size_t len,
                                bool truncated, const struct ucred *cred)
@@ -127,11 +94,14 @@ static void xalarm_take_record(struct xalarm_server *s, const struct alarm_info 
     char srcbuf[ALARM_SOURCE_MAX + 1];
     int r = truncated ? -EMSGSIZE : xalarm_record_parse(x, len, NULL);
 
+    if (r >= 0 && !cred)
+        r = -EPERM;
     if (r < 0) {
         st->rejected[ALARM_ORIGIN_XALARM]++;
         log_debug("xalarm report: %s datagram dropped (%zu bytes, id %u level %u type %u)",
                   r == -EMSGSIZE ? "wrong-sized"
                   : r == -ERANGE ? "out-of-range"
+                  : r == -EPERM  ? "anonymous"
                                  : "unterminated",
                   len, len >= 4 ? x->usAlarmId : 0, len >= 4 ? x->ucAlarmLevel : 0,
                   len >= 4 ? x->ucAlarmType : 0);
@@ -145,22 +115,19 @@ static void xalarm_take_record(struct xalarm_server *s, const struct alarm_info 
         st->filtered_xalarm++;
         return;
     }
-    const char *source = alarm_text_source(x->pucParas, tlen, srcbuf, sizeof(srcbuf));
+    /* In range (xalarm_record_parse): at most year 9999, no overflow. 0: when received. */
     struct alarm a = {
         .id = x->usAlarmId,
         .level = x->ucAlarmLevel,
         .type = x->ucAlarmType,
-        .time_us = x->AlarmTime.tv_sec > 0
-                       ? (uint64_t) x->AlarmTime.tv_sec * USEC_PER_SEC +
-                             (uint64_t) MAX(x->AlarmTime.tv_usec, 0) % USEC_PER_SEC
-                       : 0,
+        .time_us = (uint64_t) x->AlarmTime.tv_sec * USEC_PER_SEC + (uint64_t) x->AlarmTime.tv_usec,
         .origin = ALARM_ORIGIN_XALARM,
-        .source = source ? source : "xalarm",
+        .source = report_source(s, x, tlen, cred, srcbuf, sizeof(srcbuf)),
         .key = "",
         .text = x->pucParas,
         .text_len = tlen,
-        .uid = cred ? (uint32_t) cred->uid : 0,
-        .pid = cred ? (uint32_t) cred->pid : 0,
+        .uid = (uint32_t) cred->uid,
+        .pid = (uint32_t) cred->pid,
     };
     alarm_bus_publish(s->bus, &a, NULL);
 }
@@ -171,7 +138,7 @@ static int on_report(sd_event_source *src, int fd, uint32_t revents, void *userd
     struct mmsghdr msgs[RECV_BATCH];
     struct iovec iov[RECV_BATCH];
 
-    for (int round = 0; round < 64; round++) {
+    for (int round = 0; round < RECV_ROUNDS; round++) {
         for (int i = 0; i < RECV_BATCH; i++) {
             iov[i] = (struct iovec){.iov_base = &s->rbuf[i], .iov_len = XALARM_RECORD_SIZE};
             msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i],
@@ -189,7 +156,8 @@ static int on_report(sd_event_source *src, int fd, uint32_t revents, void *userd
             const struct ucred *cred = NULL;
             for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
                  c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+                    c->cmsg_len >= CMSG_LEN(sizeof(struct ucred)))
                     cred = (const struct ucred *) CMSG_DATA(c);
             xalarm_take_record(s, &s->rbuf[i], msgs[i].msg_len,
                                msgs[i].msg_hdr.msg_flags & MSG_TRUNC, cred);
@@ -213,278 +181,241 @@ static void client_free(struct xalarm_client *c)
 {
     struct xalarm_server *s = c->server;
 
-    for (struct xalarm_client **pp = &s->dirty; *pp; pp = &(*pp)->dirty_next)
-        if (*pp == c) {
-            *pp = c->dirty_next;
-            break;
-        }
+    flush_list_remove(&s->flushes, &c->flush);
     if (c->prev)
         c->prev->next = c->next;
     else
         s->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    s->n_clients--;
-    alarm_bus_unsubscribe(c->sub);
+    subscriber_stream_free(c->stream);
     sd_event_source_disable_unref(c->io);
     close(c->fd);
-    record_queue_done(&c->q);
     json_tokener_free(c->tok);
+    socket_listener_release(s->listener, &c->slot);
     log_debug("xalarm client (pid %d) disconnected", (int) c->cred.pid);
     free(c);
 }
 
-static void client_write(void *owner, struct alarm_record *r)
+/* Closes a client that broke the protocol, saying why (at most CLOSE_LOG_BURST times per period:
+ * a client that reconnects to be closed again cannot flood the log). */
+static void client_close_for(struct xalarm_client *c, const char *why)
 {
-    struct xalarm_client *c = owner;
     struct xalarm_server *s = c->server;
+    uint64_t suppressed = s->close_log.suppressed;
 
-    if (record_queue_push(&c->q, r) < 0)
-        return;
-    if (!c->dirty) {
-        c->dirty = true;
-        c->dirty_next = s->dirty;
-        s->dirty = c;
-    }
+    if (ratelimit_window_over(&s->close_log, now_usec(CLOCK_MONOTONIC)) && suppressed > 0)
+        log_warning("xalarm: %" PRIu64 " more clients were closed for breaking the protocol",
+                    suppressed);
+    if (ratelimit_below(&s->close_log, now_usec(CLOCK_MONOTONIC)))
+        log_warning("xalarm client (pid %d uid %u) closed: %s", (int) c->cred.pid,
+                    (unsigned) c->cred.uid, why);
+    client_free(c);
 }
 
-static size_t client_queued(void *owner)
+static void client_ready(void *owner)
 {
     struct xalarm_client *c = owner;
-    return record_queue_len(&c->q);
-}
-
-static const struct bus_subscriber_ops client_ops = {
-    .write = client_write,
-    .queued = client_queued,
-};
-
-/* The ids of an "id_filter" array, limited to the sysSentry range (an xalarm client indexes a
- * 128-entry bitmap with them). */
-static int client_filter_from(json_object *ids, struct alarm_filter *f)
-{
-    const char *why;
-    *f = (struct alarm_filter){0};
-    for (size_t i = 0; i < json_object_array_length(ids); i++) {
-        json_object *e = json_object_array_get_idx(ids, i);
-        if (!json_object_is_type(e, json_type_int))
-            continue;
-        int64_t id = json_object_get_int64(e);
-        if (id < SENTRY_ALARM_ID_MIN || id > SENTRY_ALARM_ID_MAX)
-            continue;
-        char b[16];
-        snprintf(b, sizeof(b), "%" PRId64, id);
-        if (f->n_ranges < ALARM_FILTER_RANGES_MAX)
-            alarm_filter_add_ids(f, b, &why);
-    }
-    /* No id asked for: nothing passes (an empty range list would mean "all"). */
-    f->none = f->n_ranges == 0;
-    return 0;
-}
-
-static void client_message(struct xalarm_client *c, json_object *msg)
-{
-    json_object *action, *ids;
-
-    if (!json_object_is_type(msg, json_type_object) ||
-        !json_object_object_get_ex(msg, "action", &action)) {
-        log_debug("xalarm client (pid %d): message without action ignored", (int) c->cred.pid);
-        return;
-    }
-    const char *a = json_object_get_string(action);
-    if ((streq(a, "register_events") || streq(a, "update_filter")) &&
-        json_object_object_get_ex(msg, "id_filter", &ids) &&
-        json_object_is_type(ids, json_type_array)) {
-        struct alarm_filter f;
-        client_filter_from(ids, &f);
-        bus_subscriber_set_filter(c->sub, &f);
-        log_debug("xalarm client (pid %d): %s with %zu ids", (int) c->cred.pid, a,
-                  json_object_array_length(ids));
-    }
-    /* register_events / unregister_events event_ids switch kernel reporting on and off
-     * (sentry_msg_monitor's events); nothing to switch on this node yet. */
-}
-
-static void client_read(struct xalarm_client *c)
-{
-    char buf[1024];
-
-    for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            client_free(c);
-            return;
-        }
-        if (n < 0)
-            return;
-        /* Messages are JSON objects, one after the other (with or without newlines). */
-        size_t off = 0;
-        while (off < (size_t) n) {
-            while (off < (size_t) n && isspace((unsigned char) buf[off]))
-                off++;
-            if (off >= (size_t) n)
-                break;
-            json_object *msg = json_tokener_parse_ex(c->tok, buf + off, (int) ((size_t) n - off));
-            enum json_tokener_error e = json_tokener_get_error(c->tok);
-            if (e == json_tokener_continue)
-                break;
-            size_t used = json_tokener_get_parse_end(c->tok);
-            json_tokener_reset(c->tok);
-            if (e != json_tokener_success) {
-                /* Not JSON: drop what we have, go on with the stream. */
-                c->garbage += (size_t) n - off;
-                log_debug("xalarm client (pid %d): unreadable message ignored", (int) c->cred.pid);
-                break;
-            }
-            client_message(c, msg);
-            json_object_put(msg);
-            off += used ? used : (size_t) n - off;
-        }
-    }
+    flush_list_add(&c->server->flushes, &c->flush);
 }
 
 /* Sends what the socket takes; a full socket waits for EPOLLOUT. false when the client is gone
  * (and freed). */
-static bool client_flush(struct xalarm_client *c)
+static bool client_write(struct xalarm_client *c)
 {
-    if (record_queue_flush(&c->q, c->fd) < 0) {
+    int r = subscriber_stream_flush(c->stream, c->fd);
+    if (r < 0) {
+        log_debug_errno(r, "xalarm client (pid %d): send failed: %m", (int) c->cred.pid);
         client_free(c);
         return false;
     }
-    bus_subscriber_drained(c->sub);
-    sd_event_source_set_io_events(c->io, EPOLLIN | (record_queue_len(&c->q) ? EPOLLOUT : 0));
+    (void) sd_event_source_set_io_events(
+        c->io,
+        EPOLLIN | (subscriber_stream_pending(c->stream) && !flush_entry_queued(&c->flush) ? EPOLLOUT
+                                                                                          : 0));
     return true;
 }
 
-static int on_flush(sd_event_source *src, void *userdata)
+static void client_flush(struct flush_entry *e)
 {
-    struct xalarm_server *s = userdata;
+    client_write((struct xalarm_client *) ((char *) e - offsetof(struct xalarm_client, flush)));
+}
 
-    while (s->dirty) {
-        struct xalarm_client *c = s->dirty;
-        s->dirty = c->dirty_next;
-        c->dirty = false;
-        client_flush(c);
+/* One message of a client. -errno with *why when it breaks the protocol. */
+static int client_message(struct xalarm_client *c, json_object *msg, const char **why)
+{
+    struct xalarm_register_msg m;
+    int r = xalarm_register_msg_parse(msg, &m, why);
+
+    if (r < 0)
+        return r;
+    if (m.action == XALARM_MSG_OTHER) {
+        log_debug("xalarm client (pid %d): unknown action ignored", (int) c->cred.pid);
+        return 0;
+    }
+    if (m.has_filter && m.action != XALARM_MSG_UNREGISTER) {
+        struct alarm_filter f = {0};
+        xalarm_id_set_to_filter(&m.ids, &f);
+        subscriber_stream_set_filter(c->stream, &f);
+        log_debug("xalarm client (pid %d): %s with %u ids (%u outside %d-%d ignored)",
+                  (int) c->cred.pid, m.action == XALARM_MSG_UPDATE ? "update" : "register",
+                  xalarm_id_set_count(&m.ids), m.ignored, SENTRY_ALARM_ID_MIN,
+                  SENTRY_ALARM_ID_MAX);
     }
     return 0;
+}
+
+/* Feeds n bytes to the client's tokener: messages are JSON objects one after the other (with or
+ * without newlines). false when the client was closed. */
+static bool client_feed(struct xalarm_client *c, const char *buf, size_t n)
+{
+    char reason[160];
+    const char *why = NULL;
+    size_t off = 0;
+
+    while (off < n) {
+        /* white space between messages is not part of one */
+        if (c->msg_bytes == 0) {
+            while (off < n &&
+                   (buf[off] == ' ' || buf[off] == '\t' || buf[off] == '\r' || buf[off] == '\n'))
+                off++;
+            if (off >= n)
+                break;
+        }
+        json_object *msg = json_tokener_parse_ex(c->tok, buf + off, (int) (n - off));
+        enum json_tokener_error e = json_tokener_get_error(c->tok);
+        size_t used = e == json_tokener_continue ? n - off : json_tokener_get_parse_end(c->tok);
+        c->msg_bytes += used;
+        if (c->msg_bytes > XALARM_REGISTER_LINE_MAX) {
+            json_object_put(msg);
+            snprintf(reason, sizeof(reason), "message longer than %d bytes",
+                     XALARM_REGISTER_LINE_MAX);
+            client_close_for(c, reason);
+            return false;
+        }
+        if (e == json_tokener_continue)
+            return true;
+        json_tokener_reset(c->tok);
+        c->msg_bytes = 0;
+        if (e != json_tokener_success) {
+            snprintf(reason, sizeof(reason), "message is not JSON: %s", json_tokener_error_desc(e));
+            client_close_for(c, reason);
+            return false;
+        }
+        int r = client_message(c, msg, &why);
+        json_object_put(msg);
+        if (r < 0) {
+            client_close_for(c, why);
+            return false;
+        }
+        off += used ? used : n - off;
+    }
+    return true;
+}
+
+static void client_read(struct xalarm_client *c)
+{
+    char buf[XALARM_REGISTER_LINE_MAX];
+    size_t budget = CLIENT_READ_BUDGET;
+
+    while (budget > 0) {
+        ssize_t n = recv(c->fd, buf, MIN(sizeof(buf), budget), MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            if (n < 0)
+                log_debug_errno(errno, "xalarm client (pid %d): %m", (int) c->cred.pid);
+            client_free(c);
+            return;
+        }
+        budget -= (size_t) n;
+        if (!client_feed(c, buf, (size_t) n))
+            return;
+    }
+    /* More may wait: the socket stays readable and comes back after the other sources. */
 }
 
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
     struct xalarm_client *c = userdata;
 
-    if ((revents & EPOLLOUT) && !client_flush(c))
+    if ((revents & EPOLLOUT) && !client_write(c))
         return 0;
     if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
         client_read(c); /* may free c */
     return 0;
 }
 
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static int on_accept(int fd, const struct ucred *cred, const struct client_slot *slot,
+                     void *userdata)
 {
     struct xalarm_server *s = userdata;
+    struct alarm_filter all = {0};
+    const char *why;
+    struct xalarm_client *c = calloc(1, sizeof(*c));
+    int r;
 
-    for (;;) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        socklen_t sl = sizeof(struct ucred);
-        struct alarm_filter all = {0};
-        const char *why;
-
-        if (cfd < 0)
-            return 0;
-        if (s->n_clients >= s->max_clients) {
-            log_warning("xalarm: %u clients connected, refusing one more", s->n_clients);
-            close(cfd);
-            continue;
-        }
-        struct xalarm_client *c = calloc(1, sizeof(*c));
-        if (!c || !(c->tok = json_tokener_new_ex(16))) {
-            free(c);
-            close(cfd);
-            continue;
-        }
-        c->server = s;
-        c->fd = cfd;
-        record_queue_init(&c->q, RECORD_FORM_XALARM);
-        (void) getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl);
-        alarm_filter_add_ids(&all, "1001-1128", &why); /* = SENTRY_ALARM_ID_MIN..MAX */
-        c->sub = alarm_bus_subscribe(s->bus, SUBSCRIBER_XALARM, &all, UINT64_MAX, s->queue_limit,
-                                     &client_ops, c);
-        if (!c->sub || sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0) {
-            alarm_bus_unsubscribe(c->sub);
-            json_tokener_free(c->tok);
-            free(c);
-            close(cfd);
-            continue;
-        }
-        if (setsockopt(cfd, SOL_SOCKET, SO_SNDBUFFORCE, &s->sndbuf, sizeof(s->sndbuf)) < 0)
-            (void) setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
-        c->next = s->clients;
-        if (s->clients)
-            s->clients->prev = c;
-        s->clients = c;
-        s->n_clients++;
-        log_debug("xalarm client connected (pid %d uid %d)", (int) c->cred.pid, (int) c->cred.uid);
+    if (!c)
+        return log_oom();
+    c->server = s;
+    c->fd = fd;
+    c->cred = *cred;
+    c->slot = *slot;
+    c->flush.flush = client_flush;
+    c->tok = json_tokener_new_ex(16);
+    if (!c->tok) {
+        free(c);
+        return log_oom();
     }
+    json_tokener_set_flags(c->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+    /* Until it registers a filter, a client gets every id of the range (the reference's). */
+    (void) alarm_filter_add_ids(&all, "1001-1128", &why); /* = SENTRY_ALARM_ID_MIN..MAX */
+    struct subscriber_stream_params sp = {
+        .bus = s->bus,
+        .kind = SUBSCRIBER_XALARM,
+        .form = RECORD_FORM_XALARM,
+        .since = UINT64_MAX,
+        .queue_limit = s->queue_limit,
+        .on_ready = client_ready,
+        .owner = c,
+    };
+    c->stream = subscriber_stream_new(&sp, &all);
+    r = c->stream ? sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_client_io, c) : -ENOMEM;
+    if (r < 0) {
+        subscriber_stream_free(c->stream);
+        json_tokener_free(c->tok);
+        free(c);
+        return log_error_errno(r, "cannot take an xalarm client: %m");
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &s->sndbuf, sizeof(s->sndbuf)) < 0)
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    log_debug("xalarm client connected (pid %d uid %d)", (int) cred->pid, (int) cred->uid);
+    return 0;
 }
 
 /* ---- set-up
  * --------------------------------------------------------------------------------------- */
 
-/* Binds path after checking that no other server (a running xalarmd) answers there. */
-static int bind_unix(const char *path, int type, unsigned mode, const char *group, int *ret)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    _cleanup_close_ int fd = -EBADF, probe = -EBADF;
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return log_error_errno(ENAMETOOLONG, "socket path %s is too long", path);
-    strcpy(sa.sun_path, path);
-    probe = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-        return log_error_errno(EADDRINUSE,
-                               "another server (xalarmd?) answers on %s: stop it, or give "
-                               "sentryd another [xalarm] dir",
-                               path);
-    fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
-    if (unlink(path) < 0 && errno != ENOENT)
-        return log_error_errno(errno, "cannot remove stale %s: %m", path);
-    if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return log_error_errno(errno, "cannot bind %s: %m", path);
-    if (chmod(path, mode) < 0)
-        return log_error_errno(errno, "chmod %s: %m", path);
-    /* The same access as the control socket: root, and the group when there is one. */
-    if (group) {
-        errno = 0;
-        struct group *g = getgrnam(group);
-        if (!g)
-            log_warning_errno(errno ? errno : ENOENT,
-                              "%s keeps group root: group '%s' not found: %m", path, group);
-        else if (chown(path, (uid_t) -1, g->gr_gid) < 0)
-            log_warning_errno(errno, "%s keeps group root: cannot give it to group '%s': %m", path,
-                              group);
-    }
-    if (type == SOCK_STREAM && listen(fd, 128) < 0)
-        return log_error_errno(errno, "listen on %s: %m", path);
-    *ret = TAKE_FD(fd);
-    return 0;
-}
-
 int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server **ret)
 {
     struct xalarm_server *s = calloc(1, sizeof(*s));
-    int r, one = 1;
+    int r, one = 1, alarm_fd = -1;
 
     if (!s)
         return -ENOMEM;
     s->event = p->event;
     s->bus = p->bus;
-    s->report_fd = s->alarm_fd = -1;
-    s->max_clients = p->max_clients;
+    s->tasks = p->tasks;
+    s->report_fd = -1;
     s->queue_limit = p->queue_limit;
     s->sndbuf = p->sndbuf;
+    s->close_log = (struct ratelimit){.interval_us = CLOSE_LOG_PERIOD, .burst = CLOSE_LOG_BURST};
     xalarm_id_mask_parse(p->id_mask, s->mask);
     s->dir = strdup(p->dir);
     s->rbuf = calloc(RECV_BATCH, sizeof(*s->rbuf));
@@ -495,28 +426,51 @@ int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server
         xalarm_server_free(s);
         return -ENOMEM;
     }
+    r = flush_list_init(&s->flushes, p->event);
+    if (r < 0) {
+        xalarm_server_free(s);
+        return r;
+    }
     r = mkdir_parents(p->dir, 0755);
     if (r < 0) {
         log_error_errno(r, "cannot create %s: %m", p->dir);
         goto fail;
     }
-    if ((r = bind_unix(s->report_path, SOCK_DGRAM, p->socket_mode, p->socket_group,
-                       &s->report_fd)) < 0 ||
-        (r = bind_unix(s->alarm_path, SOCK_STREAM, p->socket_mode, p->socket_group, &s->alarm_fd)) <
-            0)
+    if ((r = socket_bind(s->report_path, SOCK_DGRAM, p->socket_mode, p->socket_group,
+                         "xalarm report socket; is xalarmd running?", &s->report_fd)) < 0 ||
+        (r = socket_bind(s->alarm_path, SOCK_STREAM, p->socket_mode, p->socket_group,
+                         "xalarm alarm socket; is xalarmd running?", &alarm_fd)) < 0)
         goto fail;
-    /* Who sent a datagram is recorded with the alarm. */
-    (void) setsockopt(s->report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-    /* Always on: it runs after any dispatch and finds no dirty client most of the time. */
-    if ((r = sd_event_add_post(p->event, &s->flusher, on_flush, s)) < 0 ||
-        (r = sd_event_add_io(p->event, &s->report_source, s->report_fd, EPOLLIN, on_report, s)) <
-            0 ||
-        (r = sd_event_add_io(p->event, &s->alarm_source, s->alarm_fd, EPOLLIN, on_accept, s)) < 0)
+    /* Who sent a datagram decides the source it may claim, and is recorded with the alarm. */
+    if (setsockopt(s->report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+        r = log_error_errno(errno, "cannot learn who sends to %s: %m", s->report_path);
+        goto fail;
+    }
+    struct socket_listener_params lp = {
+        .event = p->event,
+        .fd = alarm_fd,
+        .what = "xalarm alarm socket",
+        .limits = {.max_clients = p->max_clients,
+                   .per_uid = p->max_clients_per_uid,
+                   .reserved = p->reserved_clients},
+        .on_accept = on_accept,
+        .userdata = s,
+    };
+    alarm_fd = -1; /* the listener's, even when it fails */
+    r = socket_listener_new(&lp, &s->listener);
+    if (r < 0)
+        unlink(s->alarm_path);
+    if (r < 0 ||
+        (r = sd_event_add_io(p->event, &s->report_source, s->report_fd, EPOLLIN, on_report, s)) < 0)
         goto fail;
     log_info("xalarm sockets in %s", p->dir);
     *ret = s;
     return 0;
 fail:
+    if (alarm_fd >= 0) { /* bound by us */
+        close(alarm_fd);
+        unlink(s->alarm_path);
+    }
     xalarm_server_free(s);
     return r;
 }
@@ -532,9 +486,9 @@ static void client_say_goodbye(struct xalarm_client *c)
     xalarm_record_service_down(&down);
     usec_t end = now_usec(CLOCK_MONOTONIC) + 200 * USEC_PER_MSEC;
     while (now_usec(CLOCK_MONOTONIC) < end) {
-        if (record_queue_flush(&c->q, c->fd) < 0)
+        if (subscriber_stream_flush(c->stream, c->fd) < 0)
             return;
-        if (record_queue_len(&c->q) == 0) {
+        if (!subscriber_stream_pending(c->stream)) {
             ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0 && errno != EAGAIN && errno != EINTR)
                 return;
@@ -558,16 +512,15 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s)
         client_say_goodbye(s->clients);
         client_free(s->clients);
     }
-    sd_event_source_disable_unref(s->flusher);
+    flush_list_done(&s->flushes);
     sd_event_source_disable_unref(s->report_source);
-    sd_event_source_disable_unref(s->alarm_source);
+    if (s->listener) {
+        s->listener = socket_listener_free(s->listener);
+        unlink(s->alarm_path);
+    }
     if (s->report_fd >= 0) {
         close(s->report_fd);
         unlink(s->report_path);
-    }
-    if (s->alarm_fd >= 0) {
-        close(s->alarm_fd);
-        unlink(s->alarm_path);
     }
     free(s->report_path);
     free(s->alarm_path);
@@ -580,5 +533,5 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s)
 
 unsigned xalarm_server_clients(const struct xalarm_server *s)
 {
-    return s ? s->n_clients : 0;
+    return s ? socket_listener_clients(s->listener) : 0;
 }

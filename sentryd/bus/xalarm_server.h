@@ -1,9 +1,11 @@
 /* xalarm_server.h: sysSentry's xalarm sockets, served by sentryd so that sysSentry plugins and
  * consumers work unchanged: `report` (datagrams of the fixed 8216-byte record, validated as the
- * reference does) puts alarms on the bus; `alarm` (stream) sends the raw records to each client,
- * filtered on the server by the ids the client registered (sentry's libxalarm sends them; a
- * client that sends nothing gets every id of 1001..1128 and is never dropped). When sentryd
- * stops, every client gets alarm 1128 "sysSentry service is down". */
+ * reference does, plus the time's range) puts alarms on the bus under the task the text names
+ * when the sender may claim it, else under "uid:N"; `alarm` (stream) sends the raw records to
+ * each client, filtered on the server by the ids the client registered (xalarm_ids.h; sentry's
+ * libxalarm sends them; a client that sends nothing gets every id of 1001..1128 and is never
+ * dropped). Connection limits as the control socket's (socket_listener.h). When sentryd stops,
+ * every client gets alarm 1128 "sysSentry service is down". */
 #pragma once
 
 #include <stdbool.h>
@@ -11,15 +13,20 @@
 #include <systemd/sd-event.h>
 
 #include "alarm_bus.h"
+#include "xalarm_ids.h"
 
 struct xalarm_server;
+struct task_manager;
 
 struct xalarm_server_params {
     sd_event *event;
     struct alarm_bus *bus;
-    const char *dir;      /* holds `report` and `alarm` */
+    const struct task_manager *tasks; /* who may report under which task's name */
+    const char *dir;                  /* holds `report` and `alarm` */
     const char *id_mask;  /* the reference's [filter] id_mask: which ids the report socket takes */
     unsigned max_clients; /* the reference allows 100 */
+    unsigned max_clients_per_uid;
+    unsigned reserved_clients; /* kept for root and sentryd's tasks (client_limits.h) */
     unsigned socket_mode;
     const char *socket_group;
     size_t queue_limit;
@@ -32,8 +39,3 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s);
 /* Stops / resumes reading the report socket (backpressure from the store). */
 void xalarm_server_pause(struct xalarm_server *s, bool paused);
 unsigned xalarm_server_clients(const struct xalarm_server *s);
-
-/* Parses the reference's id_mask ("1001-1128", "1001,1003-1005") into a 128-entry mask, with
- * its rules and messages ("invalid alarm id X, ignored"). All invalid: everything passes (the
- * reference then drops everything). Returns the number of valid items; messages are logged. */
-int xalarm_id_mask_parse(const char *spec, bool mask[128]);

@@ -1,9 +1,12 @@
 /* alarm_verbs.c: the alarm verbs of the native protocol: report, inject (root), subscribe,
  * unsubscribe, alarms (history and active set), get_alarm (the reference's per-task view) and
- * stats. */
+ * stats. The history verbs read the store in bounded steps (alarm_scan.h) and answer when done,
+ * so that no request holds the event loop however many rows it looks at. */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "alarm_idem.h"
+#include "alarm_scan.h"
 #include "alarm_stats.h"
 #include "alarm_store.h"
 #include "control_conn.h"
@@ -38,16 +41,20 @@ static bool may_report_for(struct request *r, const char *source)
 
 static int publish(struct request *r, bool inject)
 {
-    static const char *const members[] = {"alarm", NULL};
+    static const char *const members[] = {"alarm", "idempotency_key", NULL};
     struct daemon *d = req_daemon(r);
     json_object *obj = NULL;
     struct alarm a = {0};
-    const char *why = NULL;
+    const char *why = NULL, *idem = NULL;
     int k;
 
     if ((k = request_check_members(r, members)) < 0 ||
-        (k = request_get_object(r, "alarm", true, &obj)) < 0)
+        (k = request_get_object(r, "alarm", true, &obj)) < 0 ||
+        (k = request_get_string(r, "idempotency_key", false, ALARM_IDEM_MAX, &idem)) < 0)
         return k;
+    if (idem && (!*idem || !string_is_printable(idem, ALARM_IDEM_MAX + 1)))
+        return request_reply_error(
+            r, EINVAL, "'idempotency_key' must be printable text of 1 to %d bytes", ALARM_IDEM_MAX);
     if (alarm_from_json(obj, &a, &why) < 0) {
         alarm_bus_stats(d->bus)->rejected[inject ? ALARM_ORIGIN_INJECT : ALARM_ORIGIN_NATIVE]++;
         return request_reply_error(r, EINVAL, "invalid alarm: %s", why);
@@ -62,6 +69,7 @@ static int publish(struct request *r, bool inject)
     a.injected = inject;
     a.uid = (uint32_t) request_uid(r);
     a.pid = (uint32_t) request_pid(r);
+    a.idem = idem;
     struct pending_reply *p = request_defer(r);
     if (!p)
         return -ENOMEM;
@@ -105,9 +113,28 @@ static size_t native_queued(void *owner)
     return record_queue_len(&n->q);
 }
 
+/* Seqs the store could not read are told in the stream, in their place. */
+static void native_unreadable(void *owner, uint64_t first, uint64_t last)
+{
+    struct native_sub *n = owner;
+    char line[128];
+    int len =
+        snprintf(line, sizeof(line),
+                 "{\"unreadable\":{\"first\":%" PRIu64 ",\"last\":%" PRIu64 "}}\n", first, last);
+
+    if (record_queue_push_line(&n->q, line, (size_t) len) < 0) {
+        log_error("subscriber: out of memory, it is not told that seqs %" PRIu64 "..%" PRIu64
+                  " cannot be read",
+                  first, last);
+        return;
+    }
+    conn_stream_ready(n->conn);
+}
+
 static const struct bus_subscriber_ops native_sub_ops = {
     .write = native_write,
     .queued = native_queued,
+    .unreadable = native_unreadable,
 };
 
 static int native_flush(void *stream, int fd)
@@ -210,23 +237,76 @@ static int verb_unsubscribe(struct request *r)
 /* ---- alarms: history and active set ------------------------------------------------------------
  */
 
+/* An `alarms` request while its scan runs. */
 struct alarms_query {
+    struct pending_reply *reply;
     struct alarm_filter filter;
     json_object *list;
-    unsigned limit, scanned;
-    uint64_t last_scanned;
+    json_object *unreadable; /* [{"first","last"}], NULL while none */
+    unsigned limit;
+    bool desc; /* the newest ones, read newest first, shown oldest first */
+    uint64_t since, head;
 };
+
+static void alarms_query_free(struct alarms_query *q)
+{
+    alarm_filter_done(&q->filter);
+    json_object_put(q->list);
+    json_object_put(q->unreadable);
+    free(q);
+}
 
 static int alarms_row(struct alarm_record *r, void *userdata)
 {
     struct alarms_query *q = userdata;
-    q->scanned++;
-    q->last_scanned = r->a.seq;
     if (alarm_filter_match(&q->filter, &r->a))
         json_object_array_add(q->list, alarm_to_json(&r->a));
-    if (json_object_array_length(q->list) >= q->limit || q->scanned >= ALARMS_SCAN_MAX)
-        return -1;
-    return 0;
+    return json_object_array_length(q->list) >= q->limit ? -1 : 0;
+}
+
+static json_object *unreadable_json(uint64_t first, uint64_t last)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "first", json_object_new_uint64(first));
+    json_object_object_add(o, "last", json_object_new_uint64(last));
+    return o;
+}
+
+static void alarms_unreadable(uint64_t first, uint64_t last, void *userdata)
+{
+    struct alarms_query *q = userdata;
+    if (!q->unreadable)
+        q->unreadable = json_object_new_array();
+    json_object_array_add(q->unreadable, unreadable_json(first, last));
+}
+
+static void alarms_done(int error, const struct alarm_read *read, void *userdata)
+{
+    struct alarms_query *q = userdata;
+    char msg[256];
+
+    if (error < 0) {
+        snprintf(msg, sizeof(msg), "reading the alarm store failed: %s", strerror(-error));
+        pending_reply_error(q->reply, -error, msg);
+        alarms_query_free(q);
+        return;
+    }
+    if (q->desc) { /* shown oldest first */
+        json_object *rev = json_object_new_array();
+        for (size_t i = json_object_array_length(q->list); i-- > 0;)
+            json_object_array_add(rev, json_object_get(json_object_array_get_idx(q->list, i)));
+        json_object_put(q->list);
+        q->list = rev;
+    }
+    json_object *res = json_object_new_object();
+    json_object_object_add(res, "alarms", TAKE_PTR(q->list));
+    json_object_object_add(res, "head", json_object_new_uint64(q->head));
+    if (!q->desc) /* the last seq looked at (or skipped): `since` to page on */
+        json_object_object_add(res, "next", json_object_new_uint64(MAX(read->cursor, q->since)));
+    if (q->unreadable)
+        json_object_object_add(res, "unreadable", TAKE_PTR(q->unreadable));
+    pending_reply_ok(q->reply, res);
+    alarms_query_free(q);
 }
 
 static void active_row(struct alarm_record *r, void *userdata)
@@ -241,9 +321,8 @@ static int verb_alarms(struct request *r)
     static const char *const members[] = {"ids",   "min_level", "sources", "types",
                                           "since", "limit",     "active",  NULL};
     struct daemon *d = req_daemon(r);
-    struct alarm_store *store = alarm_bus_store(d->bus);
-    struct alarms_query q = {.limit = ALARMS_LIMIT_DEFAULT};
     uint64_t since = UINT64_MAX, limit = ALARMS_LIMIT_DEFAULT;
+    struct alarms_query *q = NULL;
     const char *why = NULL;
     bool active = false;
     int k;
@@ -253,58 +332,69 @@ static int verb_alarms(struct request *r)
         (k = request_get_uint64(r, "limit", false, ALARMS_LIMIT_MAX, &limit)) < 0 ||
         (k = request_get_bool(r, "active", &active)) < 0)
         return k;
-    k = alarm_filter_from_json(r->msg, &q.filter, &why);
+    q = calloc(1, sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    k = alarm_filter_from_json(r->msg, &q->filter, &why);
     if (k < 0) {
-        alarm_filter_done(&q.filter);
+        alarms_query_free(q);
         return request_reply_error(r, -k, "invalid filter: %s", why);
     }
-    q.limit = limit ? (unsigned) limit : ALARMS_LIMIT_DEFAULT;
-    q.list = json_object_new_array();
-    uint64_t head = alarm_bus_head(d->bus);
+    q->limit = limit ? (unsigned) limit : ALARMS_LIMIT_DEFAULT;
+    q->list = json_object_new_array();
+    q->head = alarm_bus_head(d->bus);
 
-    if (active)
-        alarm_bus_foreach_active(d->bus, active_row, &q);
-    else if (since != UINT64_MAX) {
-        /* Oldest first after `since`, up to what has been handed out. */
-        while (json_object_array_length(q.list) < q.limit && q.scanned < ALARMS_SCAN_MAX) {
-            uint64_t before = q.last_scanned;
-            k = alarm_store_read_after(store, q.last_scanned ? q.last_scanned : since, head, 1024,
-                                       alarms_row, &q);
-            if (k <= 0 || q.last_scanned == before)
-                break;
-        }
-    } else {
-        /* The newest ones, shown oldest first. */
-        k = alarm_store_read_desc(store, head + 1, ALARMS_SCAN_MAX, alarms_row, &q);
-        json_object *rev = json_object_new_array();
-        for (size_t i = json_object_array_length(q.list); i-- > 0;)
-            json_object_array_add(rev, json_object_get(json_object_array_get_idx(q.list, i)));
-        json_object_put(q.list);
-        q.list = rev;
+    if (active) {
+        alarm_bus_foreach_active(d->bus, active_row, q);
+        json_object *res = json_object_new_object();
+        json_object_object_add(res, "alarms", TAKE_PTR(q->list));
+        json_object_object_add(res, "head", json_object_new_uint64(q->head));
+        alarms_query_free(q);
+        return request_reply(r, res);
     }
-    alarm_filter_done(&q.filter);
+    /* With `since`: oldest first after it. Without: the newest ones. Either up to what has been
+     * handed out, looking at ALARMS_SCAN_MAX rows at most. */
+    q->desc = since == UINT64_MAX;
+    q->since = q->desc ? 0 : since;
+    struct alarm_scan_params sp = {
+        .read = q->desc ? (struct alarm_read){.desc = true, .cursor = q->head + 1}
+                        : (struct alarm_read){.cursor = since, .bound = q->head},
+        .max_rows = ALARMS_SCAN_MAX,
+        .row = alarms_row,
+        .unreadable = alarms_unreadable,
+        .done = alarms_done,
+        .userdata = q,
+    };
+    q->reply = request_defer(r);
+    if (!q->reply) {
+        alarms_query_free(q);
+        return -ENOMEM;
+    }
+    k = alarm_scan_start(alarm_store_scans(alarm_bus_store(d->bus)), &sp);
     if (k < 0) {
-        json_object_put(q.list);
-        return request_reply_error(r, -k, "reading the alarm store failed: %s", strerror(-k));
+        pending_reply_error(q->reply, -k, "out of memory");
+        alarms_query_free(q);
     }
-    json_object *res = json_object_new_object();
-    json_object_object_add(res, "alarms", q.list);
-    json_object_object_add(res, "head", json_object_new_uint64(head));
-    if (since != UINT64_MAX && !active)
-        json_object_object_add(res, "next",
-                               json_object_new_uint64(q.last_scanned ? q.last_scanned : since));
-    return request_reply(r, res);
+    return 0;
 }
 
 /* ---- get_alarm: the reference's view of one task's recent alarms
  * --------------------------------- */
 
 struct get_alarm_query {
-    const char *task;
+    struct pending_reply *reply;
+    char *task;
     uint64_t cutoff_us;
     bool detailed;
     json_object *list;
 };
+
+static void get_alarm_query_free(struct get_alarm_query *q)
+{
+    json_object_put(q->list);
+    free(q->task);
+    free(q);
+}
 
 /* With -d every value of details becomes a string; without it details is dropped. */
 static void get_alarm_shape_info(json_object *info, bool detailed)
@@ -359,6 +449,20 @@ static int get_alarm_row(struct alarm_record *r, void *userdata)
     return json_object_array_length(q->list) >= ALARMS_LIMIT_MAX ? -1 : 0;
 }
 
+/* The reference's shape is a bare list: unreadable rows are left out (and logged). */
+static void get_alarm_done(int error, const struct alarm_read *read, void *userdata)
+{
+    struct get_alarm_query *q = userdata;
+    char msg[256];
+
+    if (error < 0) {
+        snprintf(msg, sizeof(msg), "reading the alarm store failed: %s", strerror(-error));
+        pending_reply_error(q->reply, -error, msg);
+    } else
+        pending_reply_ok(q->reply, TAKE_PTR(q->list));
+    get_alarm_query_free(q);
+}
+
 static int verb_get_alarm(struct request *r)
 {
     static const char *const members[] = {"task", "time_range", "detailed", NULL};
@@ -379,22 +483,35 @@ static int verb_get_alarm(struct request *r)
     if (!t)
         return request_reply_error(r, ENOENT, "%s", task_not_found_message(nf, sizeof(nf), name));
     const struct task_config *c = task_get_config(t);
-    struct get_alarm_query q = {
-        .task = name, .detailed = detailed, .list = json_object_new_array()};
     /* Tasks without alarms, or with alarm_clear_time 0, have no history (the reference). */
-    if (c->alarm_id && c->alarm_clear_time > 0) {
-        uint64_t window = MIN(range, (uint64_t) c->alarm_clear_time) * USEC_PER_SEC;
-        uint64_t now = now_usec(CLOCK_REALTIME);
-        q.cutoff_us = now > window ? now - window : 0;
-        k = alarm_store_read_id_desc(alarm_bus_store(d->bus), (uint16_t) c->alarm_id,
-                                     alarm_bus_head(d->bus) + 1, ALARMS_SCAN_MAX, get_alarm_row,
-                                     &q);
-        if (k < 0) {
-            json_object_put(q.list);
-            return request_reply_error(r, -k, "reading the alarm store failed: %s", strerror(-k));
-        }
+    if (!c->alarm_id || c->alarm_clear_time <= 0)
+        return request_reply(r, json_object_new_array());
+    struct get_alarm_query *q = calloc(1, sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    q->task = strdup(name);
+    q->detailed = detailed;
+    q->list = json_object_new_array();
+    uint64_t window = MIN(range, (uint64_t) c->alarm_clear_time) * USEC_PER_SEC;
+    uint64_t now = now_usec(CLOCK_REALTIME);
+    q->cutoff_us = now > window ? now - window : 0;
+    struct alarm_scan_params sp = {
+        .read = {.desc = true, .id = (uint16_t) c->alarm_id, .cursor = alarm_bus_head(d->bus) + 1},
+        .max_rows = ALARMS_SCAN_MAX,
+        .row = get_alarm_row,
+        .done = get_alarm_done,
+        .userdata = q,
+    };
+    if (!q->task || !(q->reply = request_defer(r))) {
+        get_alarm_query_free(q);
+        return -ENOMEM;
     }
-    return request_reply(r, q.list);
+    k = alarm_scan_start(alarm_store_scans(alarm_bus_store(d->bus)), &sp);
+    if (k < 0) {
+        pending_reply_error(q->reply, -k, "out of memory");
+        get_alarm_query_free(q);
+    }
+    return 0;
 }
 
 /* ---- stats ------------------------------------------------------------------------------------

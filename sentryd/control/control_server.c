@@ -1,32 +1,40 @@
 /* control_server.c: see control_server.h.
  *
- * Each connection has a bounded line reader and an output buffer. Input is read until EAGAIN
- * (at most READ_BUDGET per wake-up, for fairness) and every complete line is dispatched. Output
- * is appended and written when the socket is writable; while a client lets more than
- * OUT_HIGH_WATER bytes of answers pile up, its input is not read (backpressure instead of
- * unbounded memory). A client that shuts down its sending side still gets its pending answers.
- * Connections are reference counted so deferred answers can outlive them safely. */
-#include <grp.h>
+ * Each connection has a bounded line reader and an output buffer. Work is budgeted per
+ * connection and wake-up: at most READ_BUDGET bytes read and DISPATCH_BUDGET requests
+ * dispatched; a connection with requests left over goes to the back of the backlog, which a
+ * defer source works through after the other sources had their turn, so one client's pipelined
+ * requests cannot hold the loop. Output is appended and written at the end of the loop
+ * iteration (flush_list.h), or when the socket is writable again.
+ *
+ * A connection stops being read (its requests wait in its buffer and in the kernel) while
+ *   - more than OUT_HIGH_WATER bytes of its answers wait for it to read them,
+ *   - more than max_pending of its requests wait for a deferred answer (reports in flight), or
+ *   - the alarm store falls behind and some of its reports are still in flight;
+ * every other connection is served meanwhile: `sentryctl status` is answered while a reporter
+ * floods. A client that shuts down its sending side still gets every answer, the last request
+ * included even when it lacks its newline. Connections are reference counted so deferred answers
+ * can outlive them safely. Accepting and the connection limits: socket_listener.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include "control_conn.h"
 #include "control_server.h"
 #include "errno_name.h"
+#include "flush_list.h"
+#include "json_escape.h"
 #include "line_buffer.h"
+#include "log.h"
 #include "out_buffer.h"
 #include "request_parse.h"
-#include "log.h"
-#include "names.h"
 #include "sentry/sentry.h"
 #include "sentry-build-config.h"
+#include "socket_listener.h"
 
-#define READ_BUDGET    (1024 * 1024)
-#define OUT_HIGH_WATER (1024 * 1024)
-#define LISTEN_BACKLOG 256
+#define READ_BUDGET     (1024 * 1024)
+#define DISPATCH_BUDGET 16
+#define OUT_HIGH_WATER  (1024 * 1024)
 
 struct conn {
     unsigned refs;
@@ -35,36 +43,37 @@ struct conn {
     int fd;
     sd_event_source *io;
     struct ucred cred;
+    struct client_slot slot;
     struct line_buffer in;
     struct out_buffer out;
     json_tokener *tok;
-    unsigned pending; /* deferred answers not sent yet */
-    bool eof;         /* the peer will send nothing more */
+    unsigned pending;   /* deferred answers not sent yet (reports in flight) */
+    bool eof;           /* the peer will send nothing more */
+    bool input_done;    /* after eof: the last, unterminated request was handled too */
+    bool lines_waiting; /* complete requests may wait in `in` (dispatch stopped early) */
     bool closed;
     void *stream; /* an attached stream (alarm subscription) */
     const struct conn_stream_ops *stream_ops;
-    bool dirty; /* has output to try at the end of this loop iteration */
-    struct conn *dirty_next;
+    struct flush_entry flush;
+    bool in_backlog;
+    struct conn *backlog_next;
     struct conn *prev, *next;
 };
 
 struct control_server {
     sd_event *event;
     char *socket_path;
-    int fd;
-    sd_event_source *listen_source;
-    unsigned max_clients;
-    unsigned n_clients;
+    struct socket_listener *listener;
+    unsigned max_pending;
     uint64_t next_number;
-    bool input_paused; /* backpressure from the alarm store: no request is read */
+    bool store_behind; /* the alarm store falls behind: reporters wait */
     const struct verb *const *verb_tables;
     void *userdata;
     struct conn *conns;
-    /* Output is written once per loop iteration for every connection that got some, so that a
-     * burst of answers or alarms costs one send per connection, and EPOLLOUT is asked for only
-     * when a socket is full. */
-    struct conn *dirty;
-    sd_event_source *flusher;
+    struct flush_list flushes;
+    /* connections with work left after their budget, first come first served */
+    struct conn *backlog_head, *backlog_tail;
+    sd_event_source *backlog_defer;
 };
 
 struct pending_reply {
@@ -81,13 +90,8 @@ static void conn_unref(struct conn *c);
 
 static void conn_mark_dirty(struct conn *c)
 {
-    struct control_server *s = c->server;
-
-    if (c->closed || c->dirty)
-        return;
-    c->dirty = true;
-    c->dirty_next = s->dirty;
-    s->dirty = conn_ref(c);
+    if (!c->closed)
+        flush_list_add(&c->server->flushes, &c->flush);
 }
 
 static bool conn_has_output(const struct conn *c)
@@ -113,36 +117,40 @@ static void conn_after_write(struct conn *c)
         conn_update_events(c);
 }
 
-static int on_flush(sd_event_source *src, void *userdata)
+static void conn_flush(struct flush_entry *e)
 {
-    struct control_server *s = userdata;
+    struct conn *c = (struct conn *) ((char *) e - offsetof(struct conn, flush));
 
-    while (s->dirty) {
-        struct conn *c = s->dirty;
-        s->dirty = c->dirty_next;
-        c->dirty = false;
-        if (!c->closed) {
-            int r = conn_write(c);
-            if (r < 0) {
-                log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
-                conn_close(c);
-            } else
-                conn_after_write(c);
-        }
-        conn_unref(c);
-    }
-    return 0;
+    if (c->closed)
+        return;
+    int r = conn_write(c);
+    if (r < 0) {
+        log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
+        conn_close(c);
+    } else
+        conn_after_write(c);
 }
 
+/* Appends one line (the newline added here). Every answer passes here: what is not valid UTF-8
+ * (bytes of a client's own strings, of files) becomes U+FFFD, so every line is valid UTF-8. */
 static void conn_send_line(struct conn *c, const char *line, size_t len)
 {
     if (c->closed)
         return;
-    if (out_buffer_append(&c->out, line, len) < 0 || out_buffer_append(&c->out, "\n", 1) < 0) {
+    char *d = out_buffer_reserve(&c->out, JSON_ESCAPE_MAX(len) + 1);
+    if (!d) {
         log_error("client %" PRIu64 ": out of memory, closing", c->number);
         conn_close(c);
         return;
     }
+    size_t n;
+    if (utf8_is_valid(line, len)) {
+        memcpy(d, line, len);
+        n = len;
+    } else
+        n = json_text_fix_utf8(d, line, len);
+    d[n++] = '\n';
+    out_buffer_commit(&c->out, n);
     conn_mark_dirty(c);
 }
 
@@ -178,6 +186,7 @@ static void conn_close(struct conn *c)
         c->stream = NULL;
         ops->on_close(stream);
     }
+    flush_list_remove(&s->flushes, &c->flush);
     c->io = sd_event_source_disable_unref(c->io);
     close(c->fd);
     c->fd = -1;
@@ -187,31 +196,59 @@ static void conn_close(struct conn *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    s->n_clients--;
+    /* A descriptor and a slot are free again. */
+    socket_listener_release(s->listener, &c->slot);
     log_debug("client %" PRIu64 " (pid %d uid %d) disconnected", c->number, (int) c->cred.pid,
               (int) c->cred.uid);
-    conn_unref(c);
+    conn_unref(c); /* the backlog may hold a reference of its own */
 }
 
-/* Input is read while the peer sends, answers do not pile up and the store keeps pace; output
- * when there is some. Without requested events the source stays registered so that a full
- * hang-up of the peer (EPOLLHUP) is still seen. */
+/* Whether the connection's requests must wait (see the top of the file). */
+static bool conn_input_blocked(const struct conn *c)
+{
+    const struct control_server *s = c->server;
+    return c->out.len >= OUT_HIGH_WATER || c->pending >= s->max_pending ||
+           (s->store_behind && c->pending > 0);
+}
+
+/* Work to do later, after the other sources: requests left over, or the end of input. */
+static void conn_backlog(struct conn *c)
+{
+    struct control_server *s = c->server;
+
+    if (c->closed || c->in_backlog)
+        return;
+    c->in_backlog = true;
+    c->backlog_next = NULL;
+    if (s->backlog_tail)
+        s->backlog_tail->backlog_next = c;
+    else
+        s->backlog_head = c;
+    s->backlog_tail = conn_ref(c);
+    (void) sd_event_source_set_enabled(s->backlog_defer, SD_EVENT_ONESHOT);
+}
+
+/* Input is read while the peer sends, the connection is not blocked and no work waits in the
+ * backlog; output is asked for when some waits and the flusher could not write it. Without
+ * requested events the source stays registered so that a full hang-up (EPOLLHUP) is seen. */
 static void conn_update_events(struct conn *c)
 {
     uint32_t ev = 0;
 
     if (c->closed)
         return;
-    if (c->eof && c->out.len == 0 && c->pending == 0 && !c->stream) {
+    bool blocked = conn_input_blocked(c);
+    if (!blocked && !c->in_backlog && (c->lines_waiting || (c->eof && !c->input_done)))
+        conn_backlog(c);
+    if (c->eof && c->input_done && c->out.len == 0 && c->pending == 0 && !c->stream) {
         conn_close(c);
         return;
     }
-    if (!c->eof && c->out.len < OUT_HIGH_WATER && !c->server->input_paused)
+    if (!c->eof && !blocked && !c->in_backlog)
         ev |= EPOLLIN;
-    /* Output waits for EPOLLOUT only when the socket was full; otherwise the flusher writes. */
-    if (conn_has_output(c) && !c->dirty)
+    if (conn_has_output(c) && !flush_entry_queued(&c->flush))
         ev |= EPOLLOUT;
-    sd_event_source_set_io_events(c->io, ev);
+    (void) sd_event_source_set_io_events(c->io, ev);
 }
 
 struct conn *request_conn(const struct request *r)
@@ -268,9 +305,9 @@ void conn_grow_sndbuf(struct conn *c, int bytes)
 
 void control_server_pause_input(struct control_server *s, bool paused)
 {
-    if (s->input_paused == paused)
+    if (s->store_behind == paused)
         return;
-    s->input_paused = paused;
+    s->store_behind = paused;
     for (struct conn *c = s->conns, *n; c; c = n) {
         n = c->next;
         conn_update_events(c);
@@ -289,11 +326,13 @@ pid_t request_pid(const struct request *r)
     return r->conn->cred.pid;
 }
 
-static void send_answer(struct conn *c, const char *id, const char *body)
+/* {"id":ID,BODY} where BODY is KEY:JSON. */
+static void send_answer(struct conn *c, const char *id, const char *key, const char *json)
 {
     _cleanup_free_ char *line = NULL;
-    int n = asprintf(&line, "{\"id\":%s,%s}", id, body);
+    int n = asprintf(&line, "{\"id\":%s,%s%s}", id, key, json);
     if (n < 0) {
+        log_error("client %" PRIu64 ": out of memory, closing", c->number);
         conn_close(c);
         return;
     }
@@ -302,24 +341,22 @@ static void send_answer(struct conn *c, const char *id, const char *body)
 
 static void send_result(struct conn *c, const char *id, json_object *result)
 {
-    _cleanup_free_ char *body = NULL;
     const char *rs = result ? json_plain(result, NULL) : "{}";
-    if (asprintf(&body, "\"ok\":true,\"result\":%s", rs ? rs : "{}") < 0)
-        body = NULL;
-    if (body)
-        send_answer(c, id, body);
+    send_answer(c, id, "\"ok\":true,\"result\":", rs ? rs : "{}");
     json_object_put(result);
 }
 
 static void send_error(struct conn *c, const char *id, int err, const char *message)
 {
     _cleanup_json_ json_object *e = json_object_new_object();
-    _cleanup_free_ char *body = NULL;
 
-    json_object_object_add(e, "code", json_object_new_string(errno_to_name(err)));
-    json_object_object_add(e, "message", json_object_new_string(message));
-    if (asprintf(&body, "\"ok\":false,\"error\":%s", json_plain(e, NULL)) >= 0)
-        send_answer(c, id, body);
+    if (!e || json_object_object_add(e, "code", json_object_new_string(errno_to_name(err))) < 0 ||
+        json_object_object_add(e, "message", json_object_new_string(message)) < 0) {
+        log_error("client %" PRIu64 ": out of memory, closing", c->number);
+        conn_close(c);
+        return;
+    }
+    send_answer(c, id, "\"ok\":false,\"error\":", json_plain(e, NULL));
 }
 
 int request_reply(struct request *r, json_object *result)
@@ -331,14 +368,14 @@ int request_reply(struct request *r, json_object *result)
 
 int request_reply_error(struct request *r, int err, const char *fmt, ...)
 {
-    char msg[2048];
+    _cleanup_free_ char *msg = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
     r->answered = true;
-    send_error(r->conn, r->id, err, msg);
+    send_error(r->conn, r->id, err, n < 0 ? "out of memory" : msg);
     return -(err < 0 ? -err : err);
 }
 
@@ -370,11 +407,11 @@ void pending_reply_ok(struct pending_reply *p, json_object *result)
     pending_reply_finish(p);
 }
 
-void pending_reply_ok_raw(struct pending_reply *p, const char *result_json)
+void pending_reply_stored(struct pending_reply *p, uint64_t seq)
 {
-    char body[4096];
-    snprintf(body, sizeof(body), "\"ok\":true,\"result\":%s", result_json);
-    send_answer(p->conn, p->id, body);
+    char result[64];
+    snprintf(result, sizeof(result), "{\"seq\":%" PRIu64 "}", seq);
+    send_answer(p->conn, p->id, "\"ok\":true,\"result\":", result);
     pending_reply_finish(p);
 }
 
@@ -442,10 +479,11 @@ int request_get_uint64(struct request *r, const char *key, bool required, uint64
     }
     if (!json_object_is_type(v, json_type_int))
         return request_reply_error(r, EINVAL, "member '%s' must be an integer", key);
-    errno = 0;
+    /* The parser refuses numbers that do not fit 64 bits (request_parse.c), so these are the
+     * client's: a negative one reads as 0 unsigned, a huge one as INT64_MAX signed. */
     int64_t s = json_object_get_int64(v);
     uint64_t u = json_object_get_uint64(v);
-    if ((s < 0 && u == 0) || u > max)
+    if (s < 0 || u > max)
         return request_reply_error(r, EINVAL, "member '%s' must be in 0..%" PRIu64, key, max);
     *ret = u;
     return 0;
@@ -512,8 +550,8 @@ static void conn_dispatch(struct conn *c, const char *line, size_t len)
         return;
     }
     if ((v->flags & VERB_ROOT) && c->cred.uid != 0) {
-        request_reply_error(&r, EPERM, "permission denied: %s needs root (you are uid %d)", v->name,
-                            (int) c->cred.uid);
+        request_reply_error(&r, EPERM, "permission denied: %s needs root (you are uid %u)", v->name,
+                            (unsigned) c->cred.uid);
         return;
     }
     int k = v->handler(&r);
@@ -522,14 +560,77 @@ static void conn_dispatch(struct conn *c, const char *line, size_t len)
                             strerror(k < 0 ? -k : EIO));
 }
 
-static void conn_read(struct conn *c)
+/* Dispatches the complete requests held, within *budget and while the connection may go on.
+ * Returns true when it stopped with requests possibly left. */
+static bool conn_dispatch_lines(struct conn *c, unsigned *budget)
 {
-    size_t budget = READ_BUDGET;
+    for (;;) {
+        char *line;
+        size_t len;
 
-    while (!c->closed && !c->eof && budget > 0) {
+        if (*budget == 0 || conn_input_blocked(c)) {
+            c->lines_waiting = true;
+            return true;
+        }
+        int r = line_buffer_next(&c->in, &line, &len);
+        if (r == 0) {
+            c->lines_waiting = false;
+            return false;
+        }
+        (*budget)--;
+        if (r == -EMSGSIZE) {
+            struct request req = {.conn = c};
+            strcpy(req.id, "null");
+            request_reply_error(&req, EMSGSIZE, "request longer than %d bytes, discarded",
+                                SENTRY_LINE_MAX);
+        } else if (len > 0)
+            conn_dispatch(c, line, len);
+        if (c->closed)
+            return false;
+    }
+}
+
+/* The peer sends nothing more: a last request without its newline is still a request. */
+static void conn_finish_input(struct conn *c)
+{
+    unsigned one = 1;
+
+    c->input_done = true;
+    if (line_buffer_pending(&c->in) == 0)
+        return;
+    if (line_buffer_append(&c->in, "\n", 1) < 0) {
+        log_error("client %" PRIu64 ": out of memory, closing", c->number);
+        conn_close(c);
+        return;
+    }
+    (void) conn_dispatch_lines(c, &one);
+}
+
+/* Reads and dispatches within this wake-up's budgets. */
+static void conn_pump(struct conn *c)
+{
+    unsigned budget = DISPATCH_BUDGET;
+    size_t read_left = READ_BUDGET;
+
+    while (!c->closed) {
+        /* The requests held first: reading more would only grow the buffer. */
+        if (conn_dispatch_lines(c, &budget)) {
+            if (budget == 0)
+                conn_backlog(c); /* after the other sources */
+            return;
+        }
+        if (c->closed)
+            return;
+        if (c->eof) {
+            if (!c->input_done)
+                conn_finish_input(c);
+            return;
+        }
+        if (read_left == 0)
+            return; /* the socket stays readable: back after the other sources */
         ssize_t n = line_buffer_fill(&c->in, c->fd);
         if (n == -EAGAIN)
-            break;
+            return;
         if (n == -EINTR)
             continue;
         if (n < 0) {
@@ -539,46 +640,48 @@ static void conn_read(struct conn *c)
         }
         if (n == 0)
             c->eof = true;
-        budget = (size_t) n > budget ? 0 : budget - (size_t) n;
-
-        for (;;) {
-            char *line;
-            size_t len;
-            int r = line_buffer_next(&c->in, &line, &len);
-            if (r == 0)
-                break;
-            if (r == -EMSGSIZE) {
-                struct request req = {.conn = c};
-                strcpy(req.id, "null");
-                request_reply_error(&req, EMSGSIZE, "request longer than %d bytes, discarded",
-                                    SENTRY_LINE_MAX);
-                continue;
-            }
-            if (len > 0)
-                conn_dispatch(c, line, len);
-            if (c->closed)
-                return;
-        }
-        if (c->out.len >= OUT_HIGH_WATER)
-            break;
+        read_left -= MIN((size_t) n, read_left);
     }
+}
+
+static int on_backlog(sd_event_source *src, void *userdata)
+{
+    struct control_server *s = userdata;
+    /* One turn for each connection waiting now; those that still have work queue again. */
+    struct conn *list = s->backlog_head;
+
+    s->backlog_head = s->backlog_tail = NULL;
+    while (list) {
+        struct conn *c = list;
+        list = c->backlog_next;
+        c->backlog_next = NULL;
+        c->in_backlog = false;
+        if (!c->closed) {
+            conn_pump(c);
+            conn_update_events(c);
+        }
+        conn_unref(c);
+    }
+    return 0;
 }
 
 static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
     struct conn *c = conn_ref(userdata);
 
-    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->server->input_paused)
-        conn_read(c);
-    if (!c->closed && (revents & EPOLLOUT)) {
+    if (revents & EPOLLOUT) {
         int r = conn_write(c);
         if (r < 0) {
             log_debug_errno(r, "client %" PRIu64 ": write failed: %m", c->number);
             conn_close(c);
         }
     }
-    /* The peer is gone for good (not just done sending). */
-    if (!c->closed && (revents & (EPOLLHUP | EPOLLERR)) && (c->eof || c->server->input_paused))
+    if (!c->closed && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->in_backlog &&
+        !conn_input_blocked(c))
+        conn_pump(c);
+    /* The peer is gone for good (not just done sending), and nothing more will be read. */
+    if (!c->closed && (revents & (EPOLLHUP | EPOLLERR)) &&
+        ((c->eof && c->input_done) || conn_input_blocked(c)))
         conn_close(c);
     if (!c->closed && (revents & EPOLLOUT))
         conn_after_write(c);
@@ -588,124 +691,104 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
     return 0;
 }
 
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+/* ---- accepting ------------------------------------------------------------------------------ */
+
+/* The refused peer learns why, in one answer (id null), if its socket takes it at once. */
+static void on_refuse(int fd, const struct ucred *cred, const char *why, void *userdata)
 {
-    struct control_server *s = userdata;
+    char message[JSON_ESCAPE_MAX(256) + 1], line[sizeof(message) + 128];
+    size_t ml = json_escape(message, why, strnlen(why, 256));
 
-    for (;;) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        socklen_t sl = sizeof(struct ucred);
-        struct conn *c;
-
-        if (cfd < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return 0;
-            log_warning_errno(errno, "accept on %s failed: %m", s->socket_path);
-            return 0;
-        }
-        if (s->n_clients >= s->max_clients) {
-            static const char msg[] = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EUSERS\","
-                                      "\"message\":\"too many clients\"}}\n";
-            ssize_t _unused_ w = send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            close(cfd);
-            log_warning("refused a client: %u clients connected (max_clients)", s->n_clients);
-            continue;
-        }
-        c = calloc(1, sizeof(*c));
-        if (!c || !(c->tok = json_tokener_new_ex(32))) {
-            free(c);
-            close(cfd);
-            continue;
-        }
-        c->refs = 1;
-        c->server = s;
-        c->fd = cfd;
-        c->number = ++s->next_number;
-        line_buffer_init(&c->in, SENTRY_LINE_MAX);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl) < 0 ||
-            sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_conn_io, c) < 0) {
-            close(cfd);
-            json_tokener_free(c->tok);
-            free(c);
-            continue;
-        }
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        s->n_clients++;
-        log_debug("client %" PRIu64 " connected (pid %d uid %d)", c->number, (int) c->cred.pid,
-                  (int) c->cred.uid);
+    message[ml] = 0;
+    int n = snprintf(line, sizeof(line),
+                     "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"EUSERS\",\"message\":%s}}\n",
+                     message);
+    if (n > 0 && (size_t) n < sizeof(line)) {
+        ssize_t _unused_ w = send(fd, line, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
 }
 
-/* Who may connect: the socket file's mode and group. A group that cannot be given leaves the
- * socket to root (and to others only if the mode says so): never wider than configured. */
-static int control_socket_set_access(const char *path, unsigned mode, const char *group)
+static int on_accept(int fd, const struct ucred *cred, const struct client_slot *slot,
+                     void *userdata)
 {
-    if (chmod(path, mode) < 0)
-        return log_error_errno(errno, "chmod %s: %m", path);
-    if (!group) {
-        if ((mode & 0006) == 0)
-            log_notice("%s is for root only: group '%s' does not exist. To let operators use "
-                       "sentryctl without root, create it (systemd-sysusers, or groupadd --system "
-                       "%s), add them to it and restart sentryd; or name a group in [control] "
-                       "socket_group",
-                       path, SENTRY_GROUP, SENTRY_GROUP);
-        return 0;
+    struct control_server *s = userdata;
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return log_oom();
+    c->tok = json_tokener_new_ex(32);
+    if (!c->tok) {
+        free(c);
+        return log_oom();
     }
-    errno = 0;
-    struct group *g = getgrnam(group);
-    if (!g)
-        log_warning_errno(errno ? errno : ENOENT, "%s keeps group root: group '%s' not found: %m",
-                          path, group);
-    else if (chown(path, (uid_t) -1, g->gr_gid) < 0)
-        log_warning_errno(errno, "%s keeps group root: cannot give it to group '%s': %m", path,
-                          group);
-    else
-        log_debug("%s: mode %04o, group %s", path, mode, group);
+    c->refs = 1;
+    c->server = s;
+    c->fd = fd;
+    c->cred = *cred;
+    c->slot = *slot;
+    c->number = ++s->next_number;
+    c->flush.flush = conn_flush;
+    line_buffer_init(&c->in, SENTRY_LINE_MAX);
+    int r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN, on_conn_io, c);
+    if (r < 0) {
+        json_tokener_free(c->tok);
+        free(c);
+        return log_error_errno(r, "cannot watch a client: %m");
+    }
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    log_debug("client %" PRIu64 " connected (pid %d uid %d%s)", c->number, (int) cred->pid,
+              (int) cred->uid, slot->privileged && cred->uid != 0 ? ", a task of sentryd" : "");
     return 0;
 }
 
 int control_server_new(const struct control_server_params *p, struct control_server **ret)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     _cleanup_close_ int fd = -EBADF;
     struct control_server *s;
     int r;
 
-    if (strlen(p->socket_path) >= sizeof(sa.sun_path))
-        return log_error_errno(ENAMETOOLONG, "socket path %s is too long", p->socket_path);
-    strcpy(sa.sun_path, p->socket_path);
-
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return log_error_errno(errno, "socket: %m");
-    /* The instance lock is held, so a socket file left here is a stale one. */
-    if (unlink(p->socket_path) < 0 && errno != ENOENT)
-        return log_error_errno(errno, "cannot remove stale %s: %m", p->socket_path);
-    if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return log_error_errno(errno, "cannot bind %s: %m", p->socket_path);
-    r = control_socket_set_access(p->socket_path, p->socket_mode, p->socket_group);
+    r = socket_bind(p->socket_path, SOCK_STREAM, p->socket_mode, p->socket_group, "control socket",
+                    &fd);
     if (r < 0)
         return r;
-    if (listen(fd, LISTEN_BACKLOG) < 0)
-        return log_error_errno(errno, "listen on %s: %m", p->socket_path);
+    if (!p->socket_group && (p->socket_mode & 0006) == 0)
+        log_notice("%s is for root only: group '%s' does not exist. To let operators use "
+                   "sentryctl without root, create it (systemd-sysusers, or groupadd --system "
+                   "%s), add them to it and restart sentryd; or name a group in [control] "
+                   "socket_group",
+                   p->socket_path, SENTRY_GROUP, SENTRY_GROUP);
 
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
     s->event = p->event;
-    s->max_clients = p->max_clients;
+    s->max_pending = p->max_pending ? p->max_pending : 1024;
     s->verb_tables = p->verb_tables;
     s->userdata = p->userdata;
     s->socket_path = strdup(p->socket_path);
-    s->fd = TAKE_FD(fd);
-    r = sd_event_add_io(p->event, &s->listen_source, s->fd, EPOLLIN, on_accept, s);
-    /* A post source runs after any other source was dispatched: it stays on (it costs no
-     * wake-up of its own) and finds the dirty list empty most of the time. */
+    struct socket_listener_params lp = {
+        .event = p->event,
+        .fd = TAKE_FD(fd),
+        .what = "control socket",
+        .limits = {.max_clients = p->max_clients,
+                   .per_uid = p->max_clients_per_uid,
+                   .reserved = p->reserved_clients},
+        .on_accept = on_accept,
+        .on_refuse = on_refuse,
+        .userdata = s,
+    };
+    r = flush_list_init(&s->flushes, p->event);
     if (r >= 0)
-        r = sd_event_add_post(p->event, &s->flusher, on_flush, s);
+        r = sd_event_add_defer(p->event, &s->backlog_defer, on_backlog, s);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(s->backlog_defer, SD_EVENT_OFF);
+    if (r >= 0)
+        r = socket_listener_new(&lp, &s->listener);
+    else
+        close(lp.fd);
     if (r < 0 || !s->socket_path) {
         control_server_free(s);
         return r < 0 ? r : -ENOMEM;
@@ -719,13 +802,17 @@ struct control_server *control_server_free(struct control_server *s)
     if (!s)
         return NULL;
     /* What is queued goes out if the sockets take it. */
-    on_flush(NULL, s);
+    flush_list_run(&s->flushes);
     while (s->conns)
         conn_close(s->conns);
-    sd_event_source_disable_unref(s->flusher);
-    sd_event_source_disable_unref(s->listen_source);
-    if (s->fd >= 0)
-        close(s->fd);
+    while (s->backlog_head) {
+        struct conn *c = s->backlog_head;
+        s->backlog_head = c->backlog_next;
+        conn_unref(c);
+    }
+    s->listener = socket_listener_free(s->listener);
+    flush_list_done(&s->flushes);
+    sd_event_source_disable_unref(s->backlog_defer);
     if (s->socket_path)
         unlink(s->socket_path);
     free(s->socket_path);
@@ -735,5 +822,5 @@ struct control_server *control_server_free(struct control_server *s)
 
 unsigned control_server_clients(const struct control_server *s)
 {
-    return s->n_clients;
+    return socket_listener_clients(s->listener);
 }

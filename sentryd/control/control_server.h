@@ -18,6 +18,9 @@ struct control_server_params {
     unsigned socket_mode;
     const char *socket_group; /* NULL: keep root's group */
     unsigned max_clients;
+    unsigned max_clients_per_uid; /* connections of one uid other than 0 (0: no limit) */
+    unsigned reserved_clients;    /* kept for root and sentryd's tasks (client_limits.h) */
+    unsigned max_pending;         /* unanswered deferred requests (reports) per connection */
     const struct verb *const *verb_tables; /* NULL-terminated list of {NULL}-terminated tables */
     void *userdata;                        /* given to handlers as request->userdata */
 };
@@ -28,6 +31,8 @@ int control_server_new(const struct control_server_params *p, struct control_ser
 /* Closes every connection and the socket, removes the socket file. */
 struct control_server *control_server_free(struct control_server *s);
 unsigned control_server_clients(const struct control_server *s);
-/* Stops (and resumes) reading requests from every client: backpressure while the alarm store
- * catches up. Answers and streams keep flowing. */
+/* The alarm store falls behind (true) or caught up (false): while it is behind, connections
+ * with reports in flight are not read (their requests wait); every other connection is served
+ * as usual, so operators and tasks are answered while a reporter floods. Answers and streams
+ * keep flowing. */
 void control_server_pause_input(struct control_server *s, bool paused);

@@ -14,7 +14,7 @@ static int verb_hello(struct request *r)
     json_object_object_add(res, "version", json_object_new_string(SENTRY_VERSION));
     json_object_object_add(res, "protocol", json_object_new_int(SENTRY_PROTOCOL_VERSION));
     json_object_object_add(res, "node", json_object_new_string(d->config.node));
-    json_object_object_add(res, "uid", json_object_new_int((int) request_uid(r)));
+    json_object_object_add(res, "uid", json_object_new_int64((int64_t) request_uid(r)));
     for (const struct verb *const *t = all_verb_tables(); *t; t++)
         for (const struct verb *v = *t; v->name; v++) {
             json_object *o = json_object_new_object();

@@ -43,9 +43,11 @@ struct request {
 uid_t request_uid(const struct request *r);
 pid_t request_pid(const struct request *r);
 
-/* result is consumed (NULL answers {}). Returns 0. */
+/* result is consumed (NULL answers {}). Returns 0. Strings in answers may hold any bytes:
+ * what is not valid UTF-8 is sent as U+FFFD. */
 int request_reply(struct request *r, json_object *result);
-/* Answers {"ok":false,"error":{"code":<errno name>,"message":...}}. Returns -|err|. */
+/* Answers {"ok":false,"error":{"code":<errno name>,"message":...}}, the message of any length.
+ * Returns -|err|. */
 int request_reply_error(struct request *r, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -53,8 +55,8 @@ struct pending_reply;
 struct pending_reply *request_defer(struct request *r);
 void pending_reply_ok(struct pending_reply *p, json_object *result);
 void pending_reply_error(struct pending_reply *p, int err, const char *message);
-/* A pre-serialized result object (fast path for acknowledgements). */
-void pending_reply_ok_raw(struct pending_reply *p, const char *result_json);
+/* The answer to a report once its alarm is stored: {"seq":N}. */
+void pending_reply_stored(struct pending_reply *p, uint64_t seq);
 
 /* Member getters; on a bad member they answer the request and return -EINVAL. A missing
  * optional member leaves *ret unchanged and returns 0. */

@@ -1,6 +1,7 @@
 /* env_file.c: see env_file.h. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "env_file.h"
 #include "macro.h"
@@ -51,6 +52,8 @@ int env_file_apply(const char *text, char ***env, char **warning)
             value++;
         }
         if (!*key || !*value) {
+            /* the line that stops the reading says more than a skipped name before it */
+            free(*warning);
             if (asprintf(warning,
                          "line %u: format is error, use default environ (empty %s); "
                          "the lines after it are ignored",

@@ -1,6 +1,8 @@
 /* mod_file.c: see mod_file.h. The validation follows the reference key by key (its messages are
  * kept inside ours so that existing log checks still match); sentry's deviations are listed in
- * docs/compat.md. */
+ * docs/compat.md. A task file and its env_file say what runs as root: both must be owned by root
+ * and writable by nobody else (trusted_file.h), or the task is not loaded; the env_file is read
+ * with the rights of the user the task runs as (user_identity.h). */
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -9,6 +11,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "env_file.h"
+#include "fileio.h"
 #include "ini_file.h"
 #include "sentry/sentry.h"
 #include "mod_file.h"
@@ -16,6 +20,8 @@
 #include "parse_number.h"
 #include "split_words.h"
 #include "strv.h"
+#include "trusted_file.h"
+#include "user_identity.h"
 
 #define SECTION "common"
 
@@ -204,10 +210,29 @@ static void mod_alarm(struct mod_ctx *m, struct task_config *c)
         c->alarm_clear_time = (unsigned) i;
 }
 
+/* Whether the task's user can read the env_file: 0, or -errno. Root's own tasks: access(); a
+ * user's: a read with its rights (never root's on its behalf). */
+static int mod_env_file_readable(const struct task_config *c, const char *path)
+{
+    _cleanup_(user_identity_done) struct user_identity user = {0};
+    _cleanup_free_ char *text = NULL;
+    int r;
+
+    if (!c->user)
+        return access(path, R_OK) < 0 ? -errno : 0;
+    r = user_identity_resolve(c->user, &user);
+    if (r < 0)
+        return r;
+    return user_read_file(&user, path, ENV_FILE_SIZE_MAX, &text, NULL);
+}
+
+/* After mod_user(): who may own the file depends on the user the task runs as. */
 static int mod_env_file(struct mod_ctx *m, struct task_config *c)
 {
     const char *v = mod_get(m, "env_file");
     struct stat st;
+    char why[128];
+    int r;
 
     c->env_file = NULL;
     if (!v)
@@ -222,9 +247,16 @@ static int mod_env_file(struct mod_ctx *m, struct task_config *c)
     else if (!S_ISREG(st.st_mode))
         mod_warn(m, "mod %s: env_file '%s' is not a regular file; no environment file is used",
                  m->name, v);
-    else if (access(v, R_OK) < 0)
-        mod_warn(m, "mod %s: env_file '%s' is not readable; no environment file is used", m->name,
-                 v);
+    else if (trusted_file_check(&st, c->user ? c->uid : TRUSTED_FILE_NO_OWNER, why, sizeof(why)) <
+             0)
+        /* Its variables (PATH, LD_PRELOAD...) reach commands that run as root. */
+        return mod_fail(m,
+                        "env_file '%s' refused: %s (it sets the environment of the task's "
+                        "commands; only root%s may be able to change it)",
+                        v, why, c->user ? " or the task's user" : "");
+    else if ((r = mod_env_file_readable(c, v)) < 0)
+        mod_warn(m, "mod %s: env_file '%s' is not readable%s%s (%s); no environment file is used",
+                 m->name, v, c->user ? " by user " : "", c->user ? c->user : "", strerror(-r));
     else {
         c->env_file = strdup(v);
         if (!c->env_file)
@@ -353,11 +385,11 @@ static int mod_parse(struct mod_ctx *m, const struct mod_defaults *d, struct tas
     v = mod_get(m, "onstart");
     c->onstart = c->type == TASK_ONESHOT ? streq_ptr(v, "yes") : !streq_ptr(v, "no");
 
-    r = mod_env_file(m, c);
-    if (r < 0)
-        return r;
     mod_conflict(m, c);
     r = mod_user(m, c);
+    if (r < 0)
+        return r;
+    r = mod_env_file(m, c);
     if (r < 0)
         return r;
     mod_seconds(m, "timeout", 0, 0, &c->timeout);
@@ -389,9 +421,11 @@ int mod_file_load(int dirfd, const char *dir_path, const char *filename,
     _cleanup_(task_config_freep) struct task_config *c = NULL;
     _cleanup_(ini_file_done) struct ini_file ini = {};
     _cleanup_(config_msgs_done) struct config_msgs msgs = {};
-    _cleanup_free_ char *path = NULL, *perr = NULL;
-    char name[SENTRY_TASK_NAME_MAX + 1];
+    _cleanup_free_ char *path = NULL, *perr = NULL, *text = NULL;
+    char name[SENTRY_TASK_NAME_MAX + 1], unsafe[128];
     struct mod_ctx m = {0};
+    struct stat st;
+    size_t len = 0;
     int r;
 
     *warnings = NULL;
@@ -411,9 +445,27 @@ int mod_file_load(int dirfd, const char *dir_path, const char *filename,
     }
     m.name = name;
 
-    /* A symlink could point a task file anywhere: refused. */
-    r = ini_file_load(&ini, dirfd, filename, path, INI_FILE_NOFOLLOW | INI_FILE_MERGE_SECTIONS,
-                      MOD_FILE_SIZE_MAX, &msgs);
+    /* A symlink could point a task file anywhere: refused. The file is judged by the fstat() of
+     * what was read, and only then parsed. */
+    r = read_file_bounded(dirfd, filename, O_NOFOLLOW, MOD_FILE_SIZE_MAX, &text, &len, &st);
+    if (r >= 0 && trusted_file_check(&st, TRUSTED_FILE_NO_OWNER, unsafe, sizeof(unsafe)) < 0) {
+        if (asprintf(error,
+                     "%s: unsafe task file, refused: %s (its commands run as root: only root may "
+                     "be able to change it); mod %s load failed",
+                     path, unsafe, name) < 0)
+            *error = NULL;
+        return -EPERM;
+    }
+    if (r >= 0)
+        r = ini_file_parse_string(&ini, path, text, INI_FILE_MERGE_SECTIONS, &msgs);
+    if (r >= 0 && strlen(text) != len) {
+        /* A text file has none; the parser saw the text up to it. */
+        unsigned line = 1;
+        for (const char *p = text; *p; p++)
+            line += *p == '\n';
+        r = config_msgs_add(&msgs, CONFIG_MSG_ERROR, "%s: line %u: NUL byte, the rest is not read",
+                            path, line);
+    }
     if (r >= 0 && msgs.n_errors > 0) {
         perr = mod_parse_errors(&msgs, path);
         if (!perr)

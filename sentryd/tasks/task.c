@@ -1,12 +1,22 @@
 /* task.c: one task's state machine (see task.h for the picture).
  *
- * Owns the task's child processes (followed through pidfd event sources), its timers (period,
- * heartbeat, run timeout, stop grace, hook timeout) and the completions waiting on it. Calls
- * only process_spawn, env_file and the task_context given by the task manager. */
+ * Owns the task's child processes (followed through pidfd event sources), its cgroup (created at
+ * the first process of a session, removed at its end), its output (task_output.c), its timers
+ * (period, heartbeat, run timeout, stop grace, hook timeout, the wait for an empty cgroup) and
+ * the completions waiting on it. Calls process_spawn, task_cgroup, task_output, env_file,
+ * user_identity and the task_context given by the task manager.
+ *
+ * Draining: when the main process has ended (and at the end of a session) the processes it
+ * left in the task's cgroup get SIGTERM, and SIGKILL stop_timeout after the stop began (or after
+ * the main process ended on its own); the task goes on (WAITING, task_post, idle) only once cgroup.events says the cgroup is empty
+ * (an inotify watch, no polling; without cgroup.kill a short timer repeats the pid-by-pid
+ * SIGKILL until it is). */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 
 #include "env_file.h"
@@ -19,9 +29,16 @@
 #include "string_table.h"
 #include "strv.h"
 #include "task.h"
+#include "task_cgroup.h"
 #include "task_log.h"
+#include "terminal_escape.h"
+#include "task_output.h"
+#include "trusted_file.h"
+#include "user_identity.h"
 
 #define TIMER_ACCURACY (10 * USEC_PER_MSEC)
+/* Without cgroup.kill: how often SIGKILL goes again to what is left in the cgroup. */
+#define DRAIN_REKILL_INTERVAL (100 * USEC_PER_MSEC)
 /* Longest FAIL message kept in a reason (escaped), and longest reason. */
 #define TASK_RESULT_MESSAGE_MAX 512
 #define TASK_REASON_MAX         (TASK_RESULT_MESSAGE_MAX + 160)
@@ -103,6 +120,18 @@ struct task {
     usec_t last_start; /* CLOCK_MONOTONIC of the last main start; 0 never */
     uint64_t runs;
 
+    struct task_output *output; /* its processes' stdout and stderr, to its log */
+    char *cgroup;               /* <cgroup_base>/<name> while it exists */
+    bool kill_sent;             /* SIGKILL went to all of the task during this stop */
+    /* Draining: the processes left behind are being ended; drain_done goes on once none is. */
+    void (*drain_done)(struct task *t);
+    sd_event_source *drain_watch;  /* inotify on cgroup.events */
+    sd_event_source *rekill_timer; /* SIGKILL pid by pid again (no cgroup.kill) */
+    /* How the last main process ended, kept while what it left behind is ended. */
+    bool exit_ok;
+    char exit_desc[128];
+    char *exit_why;
+
     /* result_info of the reference */
     int result_level; /* -1: none reported */
     json_object *details;
@@ -127,6 +156,8 @@ static const char *const result_error_msg[] = {
 static void task_session_end(struct task *t);
 static void task_run_main(struct task *t);
 static void task_hooks_run(struct task *t, char *const *cmds, bool post);
+static void task_drain(struct task *t, void (*done)(struct task *t));
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -318,23 +349,85 @@ static void task_kill_group(struct task *t, struct task_child *c, int sig)
                                sigabbrev_np(sig), c->what, (int) c->pid);
 }
 
-/* sentryd's base environment + env_file + what sentry tells its tasks. */
-static char **task_build_env(struct task *t)
+static int on_rekill_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* SIGKILL to every process of the task's cgroup. Without cgroup.kill the pids are signalled one
+ * by one, and a process may fork meanwhile: while the cgroup drains a timer repeats it. */
+static void task_cgroup_kill_all(struct task *t)
+{
+    int r = task_cgroup_kill(t->cgroup);
+
+    if (r < 0)
+        log_task_warning_errno(task_name(t), r, "cannot kill the processes of cgroup %s: %m",
+                               t->cgroup);
+    if (r == 0 && t->drain_done)
+        timer_arm(t, &t->rekill_timer, DRAIN_REKILL_INTERVAL, on_rekill_timer);
+}
+
+/* Sends sig to all of the task: every process of its cgroup (but the task_stop command, which
+ * is left to finish unless it is SIGKILL), or, without one, the process groups of its main and
+ * hook processes. */
+static void task_signal_all(struct task *t, int sig)
+{
+    if (sig == SIGKILL)
+        t->kill_sent = true;
+    if (!t->cgroup) {
+        task_kill_group(t, t->main, sig);
+        task_kill_group(t, t->hook, sig);
+        return;
+    }
+    if (sig == SIGKILL) {
+        task_cgroup_kill_all(t);
+        return;
+    }
+    int r = task_cgroup_signal(t->cgroup, sig, t->stopper ? t->stopper->pid : 0);
+    if (r < 0)
+        log_task_warning_errno(task_name(t), r, "cannot signal the processes of cgroup %s: %m",
+                               t->cgroup);
+}
+
+/* The env_file's text, read with the rights of the user the task runs as (root's own for a task
+ * without user=), from a file nobody but root or that user may change. NULL and a warning when
+ * it cannot be used: the task then gets the default environment, as when it is missing. */
+static char *task_read_env_file(struct task *t, const struct user_identity *user)
+{
+    _cleanup_free_ char *text = NULL;
+    struct stat st;
+    char why[128];
+    int r;
+
+    if (user)
+        r = user_read_file(user, t->cfg->env_file, ENV_FILE_SIZE_MAX, &text, &st);
+    else
+        r = read_file_bounded(AT_FDCWD, t->cfg->env_file, 0, ENV_FILE_SIZE_MAX, &text, NULL, &st);
+    if (r < 0) {
+        log_task_warning_errno(task_name(t), r,
+                               "env_file '%s' cannot be read%s%s: %m; using the default "
+                               "environment",
+                               t->cfg->env_file, user ? " by user " : "", user ? user->name : "");
+        return NULL;
+    }
+    if (trusted_file_check(&st, user ? user->uid : TRUSTED_FILE_NO_OWNER, why, sizeof(why)) < 0) {
+        log_task_warning(task_name(t), "env_file '%s' refused: %s; using the default environment",
+                         t->cfg->env_file, why);
+        return NULL;
+    }
+    return TAKE_PTR(text);
+}
+
+/* sentryd's base environment + the user's identity (HOME, SHELL, USER, LOGNAME, PATH for a user
+ * other than root, PWD) + env_file + what sentry tells its tasks. */
+static char **task_build_env(struct task *t, const struct user_identity *user, const char *cwd)
 {
     _cleanup_strv_free_ char **env = strv_copy(t->ctx->base_env);
 
     if (!env)
         return NULL;
+    if (user ? user_identity_apply_env(user, cwd, &env) < 0 : strv_env_set(&env, "PWD", cwd) < 0)
+        return NULL;
     if (t->cfg->env_file) {
-        _cleanup_free_ char *text = NULL, *warning = NULL;
-        int r =
-            read_file_bounded(AT_FDCWD, t->cfg->env_file, 0, ENV_FILE_SIZE_MAX, &text, NULL, NULL);
-        if (r < 0)
-            log_task_warning_errno(task_name(t), r,
-                                   "env_file '%s' cannot be read: %m; using the default "
-                                   "environment",
-                                   t->cfg->env_file);
-        else if (env_file_apply(text, &env, &warning) < 0)
+        _cleanup_free_ char *text = task_read_env_file(t, user), *warning = NULL;
+        if (text && env_file_apply(text, &env, &warning) < 0)
             return NULL;
         if (warning)
             log_task_warning(task_name(t), "env_file '%s': %s", t->cfg->env_file, warning);
@@ -351,7 +444,7 @@ int task_get_log_path(const struct task *t, char *buf, size_t size)
     return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
-int task_read_log_tail(const struct task *t, unsigned max_lines, char ***ret)
+int task_read_log_tail(struct task *t, unsigned max_lines, char ***ret)
 {
     char path[4096];
     int r = task_get_log_path(t, path, sizeof(path));
@@ -359,36 +452,45 @@ int task_read_log_tail(const struct task *t, unsigned max_lines, char ***ret)
     *ret = NULL;
     if (r < 0)
         return r;
+    task_output_flush(t->output);
     return task_log_read_tail(path, max_lines, ret);
-}
-
-static int task_open_log(struct task *t)
-{
-    char path[4096];
-
-    if (task_get_log_path(t, path, sizeof(path)) < 0)
-        return -ENAMETOOLONG;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-    if (fd < 0) {
-        log_task_warning_errno(task_name(t), errno, "cannot open log %s: %m; output discarded",
-                               path);
-        return -1;
-    }
-    return fd;
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
 
-/* A line of sentryd's own in the task's log (the run marker, why a command did not start). */
-static void task_log_note(struct task *t, int log_fd, const char *line)
+/* The writer of the task's log, made at the first process. */
+static int task_get_output(struct task *t, struct task_output **ret)
+{
+    struct task_output_limits limits = {
+        .max_size = t->ctx->log_max_size,
+        .max_files = t->ctx->log_max_files,
+    };
+    int r;
+
+    if (!t->output) {
+        r = task_output_new(t->ctx->event, t->ctx->log_dir, task_name(t), &limits, &t->output);
+        if (r < 0)
+            return r;
+    }
+    *ret = t->output;
+    return 0;
+}
+
+/* The cgroup of the task, made at the first process of a session: an fd of its cgroup.procs
+ * for the child to join it, -EBADF without cgroups, or -errno. */
+static int task_open_cgroup(struct task *t)
 {
     int r;
 
-    if (log_fd < 0)
-        return;
-    r = write_all(log_fd, line, strlen(line));
-    if (r < 0)
-        log_task_warning_errno(task_name(t), r, "cannot write to the task's log: %m");
+    if (!t->ctx->cgroup_base)
+        return -EBADF;
+    if (!t->cgroup) {
+        r = task_cgroup_create(t->ctx->cgroup_base, task_name(t), &t->cgroup);
+        if (r < 0)
+            return r;
+        log_task_debug(task_name(t), "cgroup %s", t->cgroup);
+    }
+    return task_cgroup_open_procs(t->cgroup);
 }
 
 /* Spawns argv as a child of the given role; marker (may be NULL) goes to the log first, so it
@@ -396,32 +498,64 @@ static void task_log_note(struct task *t, int log_fd, const char *line)
 static int task_spawn(struct task *t, char **argv, enum child_role role, const char *what,
                       const char *marker, struct task_child **ret)
 {
-    _cleanup_strv_free_ char **env = task_build_env(t);
-    _cleanup_close_ int log_fd = -EBADF, pidfd = -EBADF;
+    _cleanup_(user_identity_done) struct user_identity user = {0};
+    _cleanup_strv_free_ char **env = NULL;
+    _cleanup_close_ int pidfd = -EBADF, cgroup_fd = -EBADF;
+    struct task_output *output = NULL;
+    const char *cwd = "/", *step = NULL;
+    int r, out_fd = -1;
     struct task_child *c;
     pid_t pid;
-    int r;
 
-    if (!env)
+    if (t->cfg->user) {
+        r = user_identity_resolve(t->cfg->user, &user);
+        if (r < 0) {
+            task_msg(t, "user %s: %s", t->cfg->user,
+                     r == -ESRCH ? "no such user any more" : strerror(-r));
+            return r;
+        }
+        cwd = user_identity_cwd(&user);
+    }
+    env = task_build_env(t, t->cfg->user ? &user : NULL, cwd);
+    if (!env) {
+        task_msg(t, "out of memory");
         return -ENOMEM;
-    log_fd = task_open_log(t);
+    }
+    r = task_get_output(t, &output);
+    if (r >= 0)
+        out_fd = task_output_pipe(output);
+    if (r < 0 || out_fd < 0)
+        log_task_warning_errno(task_name(t), r < 0 ? r : out_fd,
+                               "no pipe for the task's output: %m; it is discarded");
     if (marker)
-        task_log_note(t, log_fd, marker);
-    struct spawn_params p = {
-        .argv = argv,
-        .env = env,
-        .output_fd = log_fd,
-        .set_user = t->cfg->user != NULL,
-        .uid = t->cfg->uid,
-        .gid = t->cfg->gid,
-        .user = t->cfg->user,
-    };
-    r = process_spawn(&p, &pid, &pidfd);
+        task_output_note(output, marker);
+    cgroup_fd = task_open_cgroup(t);
+    if (cgroup_fd < 0 && cgroup_fd != -EBADF) {
+        r = cgroup_fd;
+        task_msg(t, "cannot create cgroup %s/%s: %s", t->ctx->cgroup_base, task_name(t),
+                 strerror(-r));
+    } else {
+        struct spawn_params p = {
+            .argv = argv,
+            .env = env,
+            .output_fd = out_fd,
+            .cgroup_fd = cgroup_fd,
+            .user = t->cfg->user ? &user : NULL,
+            .cwd = cwd,
+        };
+        r = process_spawn(&p, &pid, &pidfd, &step);
+    }
     if (r < 0) {
-        char note[600];
-        task_msg(t, "%s: %s", argv[0], strerror(-r));
-        snprintf(note, sizeof(note), "-- sentryd: cannot start %.400s: %s\n", what, strerror(-r));
-        task_log_note(t, log_fd, note);
+        char note[1024];
+        bool said = cgroup_fd < 0 && cgroup_fd != -EBADF; /* the cgroup's message */
+        if (!said && step && strstr(step, "working directory"))
+            task_msg(t, "%s: %s %s: %s", argv[0], step, cwd, strerror(-r));
+        else if (!said && step)
+            task_msg(t, "%s: %s: %s", argv[0], step, strerror(-r));
+        else if (!said)
+            task_msg(t, "%s: %s", argv[0], strerror(-r));
+        snprintf(note, sizeof(note), "-- sentryd: cannot start %.400s: %s\n", what, t->message);
+        task_output_note(output, note);
         return r;
     }
     c = calloc(1, sizeof(*c));
@@ -467,6 +601,8 @@ static int on_hook_timeout(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
+static void task_session_close(struct task *t);
+
 static void task_hooks_done(struct task *t, bool ok)
 {
     bool post = t->hooks_are_post;
@@ -474,12 +610,9 @@ static void task_hooks_done(struct task *t, bool ok)
     timer_disarm(t->hook_timer);
     t->hook_cmds = strv_free(t->hook_cmds);
     if (post) {
-        t->phase = PHASE_IDLE;
         free(t->hook_failure);
         t->hook_failure = NULL;
-        task_complete(t, WAIT_STOP, 0, "task stopped");
-        if (t->ctx->on_idle)
-            t->ctx->on_idle(t, t->ctx->userdata);
+        task_session_close(t);
         return;
     }
     if (t->stop_cause != STOP_NONE) {
@@ -567,7 +700,133 @@ static void on_hook_exit(struct task *t, const siginfo_t *si)
     task_hooks_next(t);
 }
 
+/* ---- draining: ending what a task left behind -------------------------------------------- */
+
+/* 1 while processes of the task are left in its cgroup, 0 when none is (or there is no cgroup
+ * to tell: without one nothing is waited for). */
+static int task_processes_left(struct task *t)
+{
+    if (!t->cgroup)
+        return 0;
+    int r = task_cgroup_is_populated(t->cgroup);
+    if (r < 0) {
+        log_task_warning_errno(task_name(t), r, "cannot tell whether cgroup %s is empty: %m",
+                               t->cgroup);
+        return 0;
+    }
+    return r;
+}
+
+static void task_drain_end(struct task *t)
+{
+    void (*done)(struct task * t) = t->drain_done;
+
+    t->drain_done = NULL;
+    t->drain_watch = sd_event_source_disable_unref(t->drain_watch);
+    timer_disarm(t->rekill_timer);
+    timer_disarm(t->kill_timer);
+    if (done)
+        done(t);
+}
+
+/* The cgroup may be empty now: go on when it is. */
+static void task_drain_check(struct task *t)
+{
+    if (t->drain_done && task_processes_left(t) == 0)
+        task_drain_end(t);
+}
+
+static int on_drain_event(sd_event_source *s, const struct inotify_event *ev, void *userdata)
+{
+    task_drain_check(userdata);
+    return 0;
+}
+
+static int on_rekill_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct task *t = userdata;
+
+    if (!t->drain_done || !t->cgroup)
+        return 0;
+    if (task_processes_left(t) == 0) {
+        task_drain_end(t);
+        return 0;
+    }
+    task_cgroup_kill_all(t);
+    return 0;
+}
+
+/* Ends the processes the task left in its cgroup (SIGTERM; SIGKILL when the kill timer, armed
+ * now unless a stop armed it already, fires), then calls done() once the cgroup is empty: at
+ * once when it is already. */
+static void task_drain(struct task *t, void (*done)(struct task *t))
+{
+    char events[PATH_MAX];
+    int r, enabled = SD_EVENT_OFF;
+
+    if (task_processes_left(t) == 0) {
+        timer_disarm(t->kill_timer);
+        done(t);
+        return;
+    }
+    t->drain_done = done;
+    r = snprintf(events, sizeof(events), "%s/cgroup.events", t->cgroup);
+    if (r > 0 && (size_t) r < sizeof(events))
+        r = sd_event_add_inotify(t->ctx->event, &t->drain_watch, events, IN_MODIFY, on_drain_event,
+                                 t);
+    else
+        r = -ENAMETOOLONG;
+    if (r < 0) {
+        /* Without the watch the cgroup is looked at again by the timer. */
+        log_task_warning_errno(task_name(t), r, "cannot watch %s: %m", events);
+        t->drain_watch = NULL;
+    }
+    if (t->kill_sent)
+        task_cgroup_kill_all(t);
+    else {
+        log_task_notice(task_name(t),
+                        "processes left in cgroup %s: sending SIGTERM, SIGKILL "
+                        "after %u s",
+                        t->cgroup, t->cfg->stop_timeout);
+        task_signal_all(t, SIGTERM);
+        if (t->kill_timer)
+            (void) sd_event_source_get_enabled(t->kill_timer, &enabled);
+        if (enabled == SD_EVENT_OFF)
+            timer_arm(t, &t->kill_timer, (usec_t) t->cfg->stop_timeout * USEC_PER_SEC,
+                      on_kill_timer);
+    }
+    if (!t->drain_watch)
+        timer_arm(t, &t->rekill_timer, DRAIN_REKILL_INTERVAL, on_rekill_timer);
+    /* It may have emptied before the watch was there. */
+    task_drain_check(t);
+}
+
 /* ---- the session ---------------------------------------------------------------------------- */
+
+/* Nothing of the task runs any more: its cgroup goes, the stop is answered, the task is idle. */
+static void task_go_idle(struct task *t)
+{
+    if (t->cgroup) {
+        int r = task_cgroup_remove(t->cgroup);
+        if (r < 0)
+            log_task_warning_errno(task_name(t), r, "cannot remove cgroup %s: %m", t->cgroup);
+        free(t->cgroup);
+        t->cgroup = NULL;
+    }
+    t->kill_sent = false;
+    t->phase = PHASE_IDLE;
+    task_complete(t, WAIT_STOP, 0, "task stopped");
+    if (t->ctx->on_idle)
+        t->ctx->on_idle(t, t->ctx->userdata);
+}
+
+/* After task_post: what is left of the task is ended, then it is idle. */
+static void task_session_close(struct task *t)
+{
+    if (t->phase == PHASE_IDLE)
+        t->phase = PHASE_STOPPING; /* active until its cgroup is empty */
+    task_drain(t, task_go_idle);
+}
 
 /* The session is over: run task_post (if any), then go idle. */
 static void task_session_end(struct task *t)
@@ -578,10 +837,7 @@ static void task_session_end(struct task *t)
         task_hooks_run(t, t->cfg->task_post, true);
         return;
     }
-    t->phase = PHASE_IDLE;
-    task_complete(t, WAIT_STOP, 0, "task stopped");
-    if (t->ctx->on_idle)
-        t->ctx->on_idle(t, t->ctx->userdata);
+    task_session_close(t);
 }
 
 static int on_period_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -599,16 +855,26 @@ static void task_schedule_next(struct task *t)
     timer_arm(t, &t->period_timer, next > now ? next - now : 0, on_period_timer);
 }
 
-/* Ends the main process: SIGTERM now (or the task_stop command for a stop request), SIGKILL
- * after stop_timeout. */
+/* Ends the task: SIGTERM now (or the task_stop command for a stop request), SIGKILL to all of
+ * it after stop_timeout; while its cgroup does not empty, again every stop_timeout. */
 static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct task *t = userdata;
+
     if (t->main) {
         log_task_warning(task_name(t), "still running %u s after the stop, killing it",
                          t->cfg->stop_timeout);
-        task_kill_group(t, t->main, SIGKILL);
-    }
+        task_signal_all(t, SIGKILL);
+    } else if (t->drain_done) {
+        log_task_warning(task_name(t),
+                         "processes still in cgroup %s %u s after the task ended, killing them",
+                         t->cgroup, t->cfg->stop_timeout);
+        task_signal_all(t, SIGKILL);
+    } else
+        return 0;
+    /* Processes in uninterruptible sleep die late: keep trying, and say so. */
+    if (t->cgroup)
+        timer_arm(t, &t->kill_timer, (usec_t) t->cfg->stop_timeout * USEC_PER_SEC, on_kill_timer);
     return 0;
 }
 
@@ -619,7 +885,7 @@ static void task_terminate(struct task *t, enum stop_cause cause)
     t->phase = PHASE_STOPPING;
     timer_disarm(t->heartbeat_timer);
     timer_disarm(t->run_timer);
-    task_kill_group(t, t->main, SIGTERM);
+    task_signal_all(t, SIGTERM);
     timer_arm(t, &t->kill_timer, (usec_t) t->cfg->stop_timeout * USEC_PER_SEC, on_kill_timer);
 }
 
@@ -756,7 +1022,7 @@ static void task_fail_message(const struct task *t, char *buf, size_t size)
                json_object_object_length(t->details) > 0)
         text = json_plain(t->details, &len);
     if (text)
-        text_sanitize(buf, size, text, len);
+        terminal_escape(buf, size, text, len);
 }
 
 /* Answers the start requests still in their grace: the process ended before it was over. */
@@ -776,29 +1042,13 @@ static void task_complete_grace(struct task *t, bool ok)
     task_complete(t, WAIT_GRACE, -ECHILD, msg);
 }
 
-static void on_main_exit(struct task *t, const siginfo_t *si)
+/* The main process ended and nothing of it is left: the run is over. */
+static void task_main_finish(struct task *t)
 {
-    char desc[128], fail[TASK_RESULT_MESSAGE_MAX], why[TASK_REASON_MAX];
-    bool ok = process_exit_is_success(si->si_code, si->si_status);
     enum stop_cause cause = t->stop_cause;
+    bool ok = t->exit_ok;
 
-    process_describe_exit(si->si_code, si->si_status, desc, sizeof(desc));
-    /* The real reason first, as the task told it, then how the process ended. */
-    task_fail_message(t, fail, sizeof(fail));
-    if (*fail)
-        snprintf(why, sizeof(why), "%s (%s)", fail, desc);
-    else
-        snprintf(why, sizeof(why), "%s", desc);
-    set_string(&t->last_failure, ok ? NULL : why);
-    timer_disarm(t->heartbeat_timer);
-    timer_disarm(t->run_timer);
-    timer_disarm(t->kill_timer);
-    t->main = task_child_free(t->main);
-    t->end_time = now_usec(CLOCK_REALTIME);
-    set_string(&t->last_run, desc);
     t->stop_cause = STOP_NONE;
-    log_task_full_errno(ok ? LOG_INFO : LOG_WARNING, 0, task_name(t), "process %s", desc);
-
     if (cause == STOP_NONE && t->cfg->type == TASK_PERIOD && t->period_enabled) {
         /* A period run ended: wait for the next one (the reference does so even after a
          * crash; the failure stays visible in last_run). */
@@ -819,16 +1069,51 @@ static void on_main_exit(struct task *t, const siginfo_t *si)
             task_set_state(t, TASK_EXITED, NULL);
         else {
             char stopped[160];
-            snprintf(stopped, sizeof(stopped), "stopped: %s", desc);
+            snprintf(stopped, sizeof(stopped), "stopped: %s", t->exit_desc);
             task_set_state(t, TASK_FAILED, stopped);
         }
         break;
     case STOP_NONE:
-        task_set_state(t, ok ? TASK_EXITED : TASK_FAILED, why);
+        task_set_state(t, ok ? TASK_EXITED : TASK_FAILED, t->exit_why);
         break;
     }
     task_complete_grace(t, ok);
     task_session_end(t);
+}
+
+static void on_main_exit(struct task *t, const siginfo_t *si)
+{
+    char fail[TASK_RESULT_MESSAGE_MAX], why[TASK_REASON_MAX];
+    bool ok = process_exit_is_success(si->si_code, si->si_status);
+    pid_t pid = t->main->pid;
+
+    t->exit_ok = ok;
+    process_describe_exit(si->si_code, si->si_status, t->exit_desc, sizeof(t->exit_desc));
+    /* The real reason first, as the task told it, then how the process ended. */
+    task_fail_message(t, fail, sizeof(fail));
+    if (*fail)
+        snprintf(why, sizeof(why), "%s (%s)", fail, t->exit_desc);
+    else
+        snprintf(why, sizeof(why), "%s", t->exit_desc);
+    set_string(&t->exit_why, why);
+    set_string(&t->last_failure, ok ? NULL : why);
+    timer_disarm(t->heartbeat_timer);
+    timer_disarm(t->run_timer);
+    if (!t->cgroup) {
+        /* No cgroup: what is left of the main process's group gets SIGTERM (SIGKILL when the
+         * stop came to that). The process is not reaped yet: the group's id is still its. */
+        timer_disarm(t->kill_timer);
+        if (kill(-pid, t->kill_sent ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+            log_task_warning_errno(task_name(t), errno, "cannot signal process group %d: %m",
+                                   (int) pid);
+    }
+    t->main = task_child_free(t->main);
+    t->end_time = now_usec(CLOCK_REALTIME);
+    set_string(&t->last_run, t->exit_desc);
+    log_task_full_errno(ok ? LOG_INFO : LOG_WARNING, 0, task_name(t), "process %s", t->exit_desc);
+    /* The run is over once nothing it started is left. */
+    t->phase = PHASE_STOPPING;
+    task_drain(t, task_main_finish);
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -836,6 +1121,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
     struct task_child *c = userdata;
     struct task *t = c->task;
 
+    /* What the process wrote before it ended is in the pipe: into the log first. */
+    task_output_flush(t->output);
     switch (c->role) {
     case CHILD_MAIN:
         on_main_exit(t, si);
@@ -880,8 +1167,16 @@ struct task *task_free(struct task *t)
     task_complete(t, WAIT_START, -ECANCELED, "task removed");
     task_complete(t, WAIT_GRACE, -ECANCELED, "task removed");
     task_complete(t, WAIT_STOP, -ECANCELED, "task removed");
-    task_kill_group(t, t->main, SIGKILL);
-    task_kill_group(t, t->hook, SIGKILL);
+    if (t->cgroup) {
+        /* sentryd exits without having stopped it (or the task is dropped): nothing stays. */
+        int r = task_cgroup_destroy(t->cgroup, USEC_PER_SEC);
+        if (r < 0)
+            log_task_warning_errno(task_name(t), r, "cannot end and remove cgroup %s: %m",
+                                   t->cgroup);
+    } else {
+        task_kill_group(t, t->main, SIGKILL);
+        task_kill_group(t, t->hook, SIGKILL);
+    }
     task_child_free(t->main);
     task_child_free(t->hook);
     task_child_free(t->stopper);
@@ -890,6 +1185,11 @@ struct task *task_free(struct task *t)
     sd_event_source_disable_unref(t->run_timer);
     sd_event_source_disable_unref(t->kill_timer);
     sd_event_source_disable_unref(t->hook_timer);
+    sd_event_source_disable_unref(t->drain_watch);
+    sd_event_source_disable_unref(t->rekill_timer);
+    task_output_free(t->output);
+    free(t->cgroup);
+    free(t->exit_why);
     strv_free(t->hook_cmds);
     strv_free(t->warnings);
     free(t->hook_failure);
@@ -928,6 +1228,7 @@ int task_start_with_grace(struct task *t, usec_t grace, task_done_fn done, void 
     }
     timer_disarm(t->period_timer);
     t->stop_cause = STOP_NONE;
+    t->kill_sent = false;
     t->run_marked = false;
     t->period_enabled = t->cfg->type == TASK_PERIOD;
     task_set_state(t, TASK_RUNNING, NULL);
@@ -965,6 +1266,8 @@ static int task_do_stop(struct task *t, task_done_fn done, void *userdata, const
         return 0;
     case PHASE_STOPPING:
     case PHASE_POST:
+        /* Ending already (or what a run left behind is being ended): no more runs. */
+        t->period_enabled = false;
         return task_add_waiter(t, WAIT_STOP, 0, done, userdata);
     case PHASE_MAIN:
         break;
@@ -1092,6 +1395,8 @@ bool task_shutdown(struct task *t)
         task_kill_group(t, t->hook, SIGTERM);
         return false;
     default:
+        /* Stopping, or task_post runs, or what a run left is being ended: no next run. */
+        t->period_enabled = false;
         return false;
     }
 }
@@ -1167,6 +1472,17 @@ json_object *task_status_json(const struct task *t)
                            task_get_log_path(t, log_path, sizeof(log_path)) >= 0
                                ? json_object_new_string(log_path)
                                : NULL);
+    if (t->ctx->cgroup_base) {
+        char cg[4096];
+        snprintf(cg, sizeof(cg), "%s/%s", t->ctx->cgroup_base, c->name);
+        json_object_object_add(o, "cgroup", json_object_new_string(cg));
+        json_object_object_add(o, "tracking", json_object_new_string("cgroup"));
+    } else {
+        char how[600];
+        snprintf(how, sizeof(how), "process group: %s", strna(t->ctx->cgroup_why));
+        json_object_object_add(o, "cgroup", NULL);
+        json_object_object_add(o, "tracking", json_object_new_string(how));
+    }
     w = json_object_new_array();
     for (char **p = t->warnings; p && *p; p++)
         json_object_array_add(w, json_object_new_string(*p));

@@ -10,7 +10,13 @@
  *
  * A "session" runs from a start request to the end of POST: task_pre runs once at its
  * beginning and task_post once at its end. Requests that take time (start, stop) complete
- * through a callback, so the control socket can answer when the work is done. */
+ * through a callback, so the control socket can answer when the work is done.
+ *
+ * Every process of a task runs in the task's cgroup (task_cgroup.h) where sentryd has one, else
+ * in process groups of its own. When the main process ends, and at the end of a session, what
+ * is left of the task is ended (SIGTERM, SIGKILL after stop_timeout): the run, and the stop
+ * request, are over only once the cgroup is empty; it is removed at the end of the session.
+ * Without a cgroup the main process's group gets a SIGTERM when the main process ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -55,6 +61,12 @@ struct task_context {
     char **base_env;         /* environment every task starts from */
     unsigned hook_timeout;   /* seconds one task_pre / task_post command may take */
     const char *proc_root;   /* "/proc", for the conflict check */
+    /* The tasks' cgroups go under cgroup_base (<cgroup_base>/<task>); NULL: no usable cgroup v2,
+     * process groups instead, and cgroup_why says why (for `status`). */
+    const char *cgroup_base;
+    const char *cgroup_why;
+    uint64_t log_max_size;  /* bytes per log file; 0: no cap */
+    unsigned log_max_files; /* log files kept, the current one included */
     /* The task went back to IDLE (nothing runs any more). */
     void (*on_idle)(struct task *t, void *userdata);
     void *userdata;
@@ -101,12 +113,14 @@ bool task_shutdown(struct task *t);
 
 /* <log_dir>/<task>.log, where the task's output goes. -ENAMETOOLONG when it does not fit. */
 int task_get_log_path(const struct task *t, char *buf, size_t size);
-/* The last max_lines lines of the task's last run in its log (task_log_read_tail()). */
-int task_read_log_tail(const struct task *t, unsigned max_lines, char ***ret);
+/* The last max_lines lines of the task's last run in its log (task_log_read_tail()), after
+ * what its pipe holds was written. */
+int task_read_log_tail(struct task *t, unsigned max_lines, char ***ret);
 
 /* {"name","type","state","reason",...}: what `status` shows. The reason of a FAILED task whose
  * run reported a FAIL result is that result's message followed by how the process ended:
- * "no disk to watch (exited with status 1)". */
+ * "no disk to watch (exited with status 1)". "cgroup" is the task's cgroup (null without one)
+ * and "tracking" says how its processes are followed: "cgroup", or "process group: WHY". */
 json_object *task_status_json(const struct task *t);
 /* The reference's result_info: {"result","start_time","end_time","error_msg","details"}. */
 json_object *task_result_json(const struct task *t);

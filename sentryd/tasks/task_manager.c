@@ -8,7 +8,9 @@
 #include "names.h"
 #include "sentry/sentry.h"
 #include "strv.h"
+#include "task_cgroup.h"
 #include "task_log.h"
+#include "terminal_escape.h"
 #include "task_manager.h"
 
 struct task_manager {
@@ -21,11 +23,41 @@ struct task_manager {
     bool all_idle_notified;
     char **removing;        /* tasks whose .mod is gone, dropped once idle */
     sd_event_source *sweep; /* deferred drop of those (never inside a task's callback) */
+    char *cgroup_base;      /* the tasks' cgroups go below it; NULL: none */
+    bool cgroup_base_made;  /* made by this sentryd: removed at exit */
+    bool cgroup_base_given; /* the operator named it ([tasks] cgroup = PATH) */
+    char *cgroup_why;       /* why there is no cgroup_base */
     void (*on_all_idle)(void *userdata);
     void *userdata;
 };
 
 static void task_manager_on_idle(struct task *t, void *userdata);
+
+/* Where the tasks' cgroups go, said once in the log; what an earlier sentryd left there (it was
+ * killed before it could stop its tasks) is ended. */
+static int task_manager_setup_cgroups(struct task_manager *m, const char *setting, const char *root)
+{
+    int r = task_cgroup_setup(setting, root ? root : "/", &m->cgroup_base, &m->cgroup_why,
+                              &m->cgroup_base_made);
+    if (r < 0)
+        return r;
+    m->cgroup_base_given = !streq(setting, "auto");
+    if (!m->cgroup_base) {
+        log_notice("tasks are not put into cgroups: %s. A task's processes are followed by "
+                   "process group instead: one that leaves its group (setsid) is not stopped "
+                   "with the task",
+                   m->cgroup_why);
+        return 0;
+    }
+    log_info("each task runs in a cgroup of its own under %s", m->cgroup_base);
+    r = task_cgroup_sweep(m->cgroup_base);
+    if (r > 0)
+        log_warning("ended the processes an earlier sentryd left in %d task cgroup(s) under %s", r,
+                    m->cgroup_base);
+    else if (r < 0)
+        log_warning_errno(r, "cannot look for cgroups left under %s: %m", m->cgroup_base);
+    return 0;
+}
 
 int task_manager_new(const struct task_manager_params *p, struct task_manager **ret)
 {
@@ -40,6 +72,13 @@ int task_manager_new(const struct task_manager_params *p, struct task_manager **
     m->defaults = p->defaults;
     m->on_all_idle = p->on_all_idle;
     m->userdata = p->userdata;
+    if (p->event) {
+        int r = task_manager_setup_cgroups(m, p->cgroup ? p->cgroup : "off", p->root);
+        if (r < 0) {
+            task_manager_free(m);
+            return r;
+        }
+    }
     m->ctx = (struct task_context){
         .event = p->event,
         .log_dir = p->log_dir,
@@ -47,6 +86,10 @@ int task_manager_new(const struct task_manager_params *p, struct task_manager **
         .base_env = p->base_env,
         .hook_timeout = p->hook_timeout,
         .proc_root = p->proc_root,
+        .cgroup_base = m->cgroup_base,
+        .cgroup_why = m->cgroup_why,
+        .log_max_size = p->log_max_size,
+        .log_max_files = p->log_max_files,
         .on_idle = task_manager_on_idle,
         .userdata = m,
     };
@@ -64,6 +107,12 @@ struct task_manager *task_manager_free(struct task_manager *m)
     free(m->tasks_dir);
     strv_free(m->removing);
     sd_event_source_disable_unref(m->sweep);
+    /* The auto directory is sentryd's alone; a path the operator gave stays unless made here. */
+    if (m->cgroup_base && (m->cgroup_base_made || !m->cgroup_base_given) &&
+        rmdir(m->cgroup_base) < 0 && errno != ENOENT)
+        log_debug_errno(errno, "cannot remove %s: %m", m->cgroup_base);
+    free(m->cgroup_base);
+    free(m->cgroup_why);
     free(m);
     return NULL;
 }
@@ -96,7 +145,7 @@ const char *task_not_found_message(char *buf, size_t size, const char *name)
 
     if (!name)
         name = "";
-    text_sanitize(escaped, sizeof(escaped), name, strlen(name));
+    terminal_escape(escaped, sizeof(escaped), name, strlen(name));
     snprintf(buf, size, "cannot find task by name %s: task not exist", escaped);
     return buf;
 }

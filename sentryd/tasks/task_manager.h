@@ -1,5 +1,7 @@
 /* task_manager.h: the set of tasks loaded from the tasks directory: loading, reload (one task
- * or all), lookup, onstart, and the orderly stop of every task when sentryd exits. */
+ * or all), lookup, onstart, and the orderly stop of every task when sentryd exits. It also owns
+ * the cgroup subtree of the tasks (found once at start-up, cleared of what an earlier sentryd
+ * left, removed at exit) or the reason there is none. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,6 +20,12 @@ struct task_manager_params {
     const char *proc_root;
     struct mod_defaults defaults;
     unsigned hook_timeout;
+    /* [tasks] cgroup: "auto", "off" or a path in a cgroup2 file system (task_cgroup.h); NULL is
+     * "off". root ([daemon] root) names the auto directory. Only with an event loop. */
+    const char *cgroup;
+    const char *root;
+    uint64_t log_max_size;  /* [tasks] log_max_size: bytes per log file, 0 no cap */
+    unsigned log_max_files; /* [tasks] log_max_files */
     /* Called when a shutdown has begun and the last task went idle. */
     void (*on_all_idle)(void *userdata);
     void *userdata;

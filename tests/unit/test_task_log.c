@@ -1,6 +1,6 @@
-/* test_task_log: the tail of a task's log as `sentryctl status` shows it: escaping of control
- * characters and invalid UTF-8, the cut at the last run's marker, the window's partial first
- * line, the byte budget, and the file rules (no symlink, no FIFO, bounded read). */
+/* test_task_log: the tail of a task's log as `sentryctl status` shows it (escaped with
+ * terminal_escape(), tested in test_terminal_escape): the cut at the last run's marker, the
+ * window's partial first line, the byte budget, and the file rules (no symlink, no FIFO, bounded read). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,50 +14,6 @@
 #include "test_util.h"
 
 static char dir[] = "/tmp/test_task_log.XXXXXX";
-
-static const char *sanitize(const char *s, size_t n, size_t size)
-{
-    static char out[4096];
-    assert_true(size <= sizeof(out));
-    size_t len = text_sanitize(out, size, s, n);
-    assert_int_equal(len, strlen(out));
-    assert_true(len < size);
-    return out;
-}
-
-static void test_sanitize(void **state)
-{
-    /* plain ASCII and valid UTF-8 pass */
-    assert_string_equal(sanitize("disk sda: ok", 12, 100), "disk sda: ok");
-    assert_string_equal(sanitize("d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\x92\xbe", 15, 100),
-                        "d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\x92\xbe");
-    /* control characters: an escape sequence must never reach a terminal */
-    assert_string_equal(sanitize("a\tb\rc\nd", 7, 100), "a\\tb\\rc\\nd");
-    assert_string_equal(sanitize("\x1b[31mred\x1b[0m", 12, 100), "\\x1b[31mred\\x1b[0m");
-    assert_string_equal(sanitize("nul\0x", 5, 100), "nul\\x00x");
-    assert_string_equal(sanitize("del\x7f", 4, 100), "del\\x7f");
-    /* C1 controls (U+009B is a CSI for some terminals) */
-    assert_string_equal(sanitize("a\xc2\x9b"
-                                 "b",
-                                 4, 100),
-                        "a\\xc2\\x9bb");
-    assert_string_equal(sanitize("\xc2\xa0", 2, 100), "\xc2\xa0"); /* U+00A0 is fine */
-    /* invalid UTF-8: stray continuation, truncated, overlong, surrogate, beyond U+10FFFF */
-    assert_string_equal(sanitize("\x80", 1, 100), "\\x80");
-    assert_string_equal(sanitize("a\xe2\x82", 3, 100), "a\\xe2\\x82");
-    assert_string_equal(sanitize("\xc0\xaf", 2, 100), "\\xc0\\xaf");
-    assert_string_equal(sanitize("\xe0\x80\xaf", 3, 100), "\\xe0\\x80\\xaf");
-    assert_string_equal(sanitize("\xed\xa0\x80", 3, 100), "\\xed\\xa0\\x80");
-    assert_string_equal(sanitize("\xf4\x90\x80\x80", 4, 100), "\\xf4\\x90\\x80\\x80");
-    assert_string_equal(sanitize("\xff", 1, 100), "\\xff");
-    /* too long: cut on a character boundary, marked */
-    assert_string_equal(sanitize("abcdefghijkl", 12, 10), "abcdef...");
-    assert_string_equal(sanitize("abcdefghi", 9, 10), "abcdefghi"); /* fits exactly */
-    assert_string_equal(sanitize("abcde\x01zzzzz", 11, 12), "abcde...");
-    assert_string_equal(sanitize("ab\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 11, 10),
-                        "ab\xe2\x82\xac...");
-    assert_string_equal(sanitize("", 0, 8), "");
-}
 
 static char **tail(const char *buf, bool at_start, unsigned n)
 {
@@ -229,9 +185,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sanitize),      cmocka_unit_test(test_marker),
-        cmocka_unit_test(test_tail_last_run), cmocka_unit_test(test_tail_window),
-        cmocka_unit_test(test_tail_budget),   cmocka_unit_test(test_read_tail_file),
+        cmocka_unit_test(test_marker),      cmocka_unit_test(test_tail_last_run),
+        cmocka_unit_test(test_tail_window), cmocka_unit_test(test_tail_budget),
+        cmocka_unit_test(test_read_tail_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
