@@ -48,7 +48,9 @@ class InstallTest(unittest.TestCase):
         p = subprocess.run([sentryd, "--config", conf, "--root", root, "--check"],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("reloaded 3 task(s), 0 failed", p.stdout)
+        shipped = len(glob.glob(os.path.join(SOURCE_DIR, "config", "tasks", "*.mod")))
+        self.assertEqual(len(glob.glob(tasks + "/*.mod")), shipped)
+        self.assertIn("reloaded %d task(s), 0 failed" % shipped, p.stdout)
         self.assertNotIn("warning", (p.stdout + p.stderr).lower())
         # every program a shipped task starts was installed
         for mod in glob.glob(tasks + "/*.mod"):
