@@ -219,8 +219,8 @@ uint64_t alarm_bus_suppressed(const struct alarm_bus *b)
 
 /* A report whose idempotency key is stored already, or on its way, is answered with that alarm's
  * seq (once stored) and not stored again. True when answered so; *ret the seq (0: not known). */
-static bool bus_idem_answered(struct alarm_bus *b, const struct alarm *a,
-                              struct pending_reply *ack, uint64_t *ret)
+static bool bus_idem_answered(struct alarm_bus *b, const struct alarm *a, struct pending_reply *ack,
+                              uint64_t *ret)
 {
     struct alarm_record *r = alarm_idem_find(b->idem, a->source, a->idem);
     uint64_t seq = 0;
@@ -237,8 +237,10 @@ static bool bus_idem_answered(struct alarm_bus *b, const struct alarm *a,
         return false;
     if (ack && k < 0) {
         char msg[256];
-        snprintf(msg, sizeof(msg), "the alarm was not stored: its idempotency key cannot be "
-                 "looked up: %s", strerror(-k));
+        snprintf(msg, sizeof(msg),
+                 "the alarm was not stored: its idempotency key cannot be "
+                 "looked up: %s",
+                 strerror(-k));
         pending_reply_error(ack, -k, msg);
     } else if (ack)
         alarm_idem_reply(ack, seq);

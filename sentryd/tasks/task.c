@@ -8,9 +8,9 @@
  *
  * Draining: when the main process has ended (and at the end of a session) the processes it
  * left in the task's cgroup get SIGTERM, and SIGKILL stop_timeout after the stop began (or after
- * the main process ended on its own); the task goes on (WAITING, task_post, idle) only once cgroup.events says the cgroup is empty
- * (an inotify watch, no polling; without cgroup.kill a short timer repeats the pid-by-pid
- * SIGKILL until it is). */
+ * the main process ended on its own); the task goes on (WAITING, task_post, idle) only once
+ * cgroup.events says the cgroup is empty (an inotify watch, no polling; without cgroup.kill a short
+ * timer repeats the pid-by-pid SIGKILL until it is). */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -63,7 +63,10 @@ static void test_stop_after_bad_name(void **state)
     _cleanup_strv_free_ char **env = NULL;
     _cleanup_free_ char *warning = NULL;
 
-    assert_int_equal(env_file_apply("A=0\n[eA\xff;\xff" "A=0\n=\n", &env, &warning), 0);
+    assert_int_equal(env_file_apply("A=0\n[eA\xff;\xff"
+                                    "A=0\n=\n",
+                                    &env, &warning),
+                     0);
     assert_string_equal(env_get(env, "A"), "0");
     assert_non_null(strstr(warning, "line 3: format is error"));
 }

@@ -54,7 +54,7 @@ static void test_not_json_or_not_object(void **state)
 {
     assert_int_equal(PARSE("").err, EBADMSG);
     assert_int_equal(PARSE("{\"verb\":\"list\"").err, EBADMSG);
-    assert_int_equal(PARSE("{'verb':'list'}").err, EBADMSG);           /* strict: no quotes */
+    assert_int_equal(PARSE("{'verb':'list'}").err, EBADMSG);             /* strict: no quotes */
     assert_int_equal(PARSE("{\"verb\":\"list\"} /* c */").err, EBADMSG); /* no comments */
     struct outcome o = PARSE("{\"verb\":\"list\"}{\"verb\":\"list\"}");
     assert_int_equal(o.err, EBADMSG);

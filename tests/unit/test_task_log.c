@@ -1,6 +1,7 @@
 /* test_task_log: the tail of a task's log as `sentryctl status` shows it (escaped with
  * terminal_escape(), tested in test_terminal_escape): the cut at the last run's marker, the
- * window's partial first line, the byte budget, and the file rules (no symlink, no FIFO, bounded read). */
+ * window's partial first line, the byte budget, and the file rules (no symlink, no FIFO, bounded
+ * read). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -185,8 +186,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_marker),      cmocka_unit_test(test_tail_last_run),
-        cmocka_unit_test(test_tail_window), cmocka_unit_test(test_tail_budget),
+        cmocka_unit_test(test_marker),         cmocka_unit_test(test_tail_last_run),
+        cmocka_unit_test(test_tail_window),    cmocka_unit_test(test_tail_budget),
         cmocka_unit_test(test_read_tail_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -604,6 +604,45 @@ def qemu_args(*args, modules=(), waits=(), cmdline=()):
                   waits=waits, cmdline=cmdline)
 
 
+# QEMU's user-mode network (slirp), as the guest sees it
+USER_NET_GUEST_IP = "10.0.2.15"         # the address to give the guest's eth0 (/24)
+USER_NET_HOST_IP = "10.0.2.2"           # the host: UDP/TCP to 10.0.2.2:PORT reach 127.0.0.1:PORT
+USER_NET_HOST_MAC = "52:55:0a:00:02:02"  # slirp's MAC for 10.0.2.2 (netpoll does not ARP)
+
+
+def user_net(mac="52:54:00:12:34:56", model="virtio-net-pci"):
+    """A NIC on QEMU's user-mode network, IPv6 off: the guest's eth0. No DHCP client runs in the
+    guest; it sets the address itself (`ip addr add 10.0.2.15/24 dev eth0; ip link set eth0
+    up`), and then 10.0.2.2 is the host's loopback. Without a default route in the guest
+    nothing it sends leaves this machine."""
+
+    def args(vm, index):
+        return ["-netdev", "user,id=labnet%d,ipv6=off" % index,
+                "-device", "%s,netdev=labnet%d,mac=%s" % (model, index, _opt(mac))]
+
+    return Device("user-net %s" % mac, args,
+                  modules=["virtio_net"] if model.startswith("virtio") else [],
+                  waits=[("/sys/class/net", "eth", 1)])
+
+
+def serial_line(name="ttyS1", iobase=0x2f8, irq=3):
+    """One more 16550 UART (ttyS1's port and IRQ by default) whose other end is a Unix socket on
+    the host, VM.serial_path(name), where QEMU listens: connect to it to send bytes to the
+    guest's UART and read what the guest sends. QEMU lists the UART in ACPI before COM1, so the
+    guest gets 8250.nr_uarts=4: each legacy port keeps its own ttyS slot (with the lab's
+    nr_uarts=1 this one would take ttyS0's, and the console with it). The serial driver
+    registers it (ttyS1) and leaves it alone unless ttyS1 is opened: the guest may also read it
+    with inb (a kernel module's management line, say)."""
+
+    def args(vm, index):
+        return ["-chardev", "socket,id=labser%d,path=%s,server=on,wait=off"
+                % (index, _opt(vm.serial_path(name))),
+                "-device", "isa-serial,chardev=labser%d,iobase=0x%x,irq=%d"
+                % (index, iobase, irq)]
+
+    return Device("serial %s at 0x%x" % (name, iobase), args, cmdline=["8250.nr_uarts=4"])
+
+
 # ---------------------------------------------------------------------------------------------
 # A run
 
@@ -830,6 +869,10 @@ class VM:
 
     def _qmp_path(self):
         return os.path.join(self.workdir, "qmp.sock")
+
+    def serial_path(self, name="ttyS1"):
+        """The host end (a Unix socket) of the serial_line() device of this name."""
+        return os.path.join(self.workdir, name + ".sock")
 
     # -- while it runs
     def running(self):
@@ -1066,7 +1109,8 @@ def run(argv, **options):
     """Boots the lab, runs argv in it and gives the Result (see VM for the options)::
 
         timeout=120   seconds from QEMU's start, boot included; then the VM is killed
-        devices=[]    nvme(), ipmi_bmc_sim(), ipmi_bmc_extern(), dimm(), numa(), qemu_args()
+        devices=[]    nvme(), ipmi_bmc_sim(), ipmi_bmc_extern(), dimm(), numa(), user_net(),
+                      serial_line(), qemu_args()
         env={}        added to PATH (the caller's), HOME, LANG, SENTRY_IN_LAB=1, SENTRY_LAB_SHARE
         cwd=None      the guest's working directory (default: the caller's)
         mem="1G", cpus=2, cpu="max", machine="pc", accel="auto"|"kvm"|"tcg"
