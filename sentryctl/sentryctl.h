@@ -36,6 +36,7 @@ struct ctl_command {
 extern const struct ctl_command task_commands[];
 extern const struct ctl_command alarm_commands[];
 extern const struct ctl_command io_commands[];
+extern const struct ctl_command set_commands[];
 
 /* Connects (once) and sends a request; on failure prints the error (text or JSON) and returns
  * the exit code; 0 with *ret (may be NULL) on success. */

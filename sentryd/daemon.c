@@ -16,6 +16,7 @@
 #include "collector.h"
 #include "metrics.h"
 #include "socket_listener.h"
+#include "xalarm_record.h"
 #include "xalarm_server.h"
 #include "strv.h"
 
@@ -25,7 +26,10 @@ static const char *const private_env[] = {
     "WATCHDOG_USEC", "JOURNAL_STREAM", "INVOCATION_ID", SENTRY_ENV_TASK,  SENTRY_ENV_SOCKET,
 };
 
-static char **daemon_make_base_env(void)
+/* Tasks get sentryd's environment without its own service variables, a PATH, and where the
+ * xalarm sockets are (libxalarm reads $SENTRY_XALARM_DIR: a plugin of a sentryd with another
+ * [xalarm] dir or root still finds them). */
+static char **daemon_make_base_env(const struct daemon_config *c)
 {
     extern char **environ;
     char **env = strv_copy(environ);
@@ -34,6 +38,8 @@ static char **daemon_make_base_env(void)
         return NULL;
     for (size_t i = 0; i < ELEMENTSOF(private_env); i++)
         strv_env_unset(env, private_env[i]);
+    if (c->xalarm_enabled && strv_env_set(&env, XALARM_ENV_DIR, c->xalarm_dir) < 0)
+        return strv_free(env);
     if (strv_env_find(env, "PATH") < 0 &&
         strv_env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
             0)
@@ -172,7 +178,7 @@ int daemon_setup(struct daemon *d)
     /* Pings the service manager's watchdog when WatchdogSec= is set; a no-op otherwise. */
     (void) sd_event_set_watchdog(d->event, true);
 
-    d->base_env = daemon_make_base_env();
+    d->base_env = daemon_make_base_env(&d->config);
     if (!d->base_env)
         return log_oom();
 
@@ -257,6 +263,8 @@ int daemon_setup(struct daemon *d)
             /* queued records hold only the head of their 8 KiB form (see record_queue.h) */
             .queue_limit = d->config.subscriber_queue,
             .sndbuf = (int) d->config.subscriber_sndbuf,
+            .kernel_switch_dir = d->config.kernel_switch_dir,
+            .module_loader = d->config.module_loader,
         };
         r = xalarm_server_new(&xp, &d->xalarm);
         if (r < 0)

@@ -40,5 +40,6 @@ extern const struct verb daemon_verbs[];
 extern const struct verb task_verbs[];
 extern const struct verb alarm_verbs[];
 extern const struct verb io_verbs[];
+extern const struct verb set_verbs[];
 /* Every verb table, NULL-terminated (for the control server). */
 const struct verb *const *daemon_verb_tables(void);

@@ -53,6 +53,7 @@ static const struct conf_key conf_keys[] = {
     {"daemon", "node", CONF_STRING, OFF(node), NULL, 0, 0},
     {"daemon", "log_level", CONF_LOG_LEVEL, OFF(log_level), "info", 0, 0},
     {"daemon", "log_target", CONF_LOG_TARGET, OFF(log_target), "auto", 0, 0},
+    {"daemon", "lock_memory", CONF_BOOL, OFF(lock_memory), "yes", 0, 0},
     {"paths", "tasks_dir", CONF_PATH, OFF(tasks_dir), "/etc/sentry/tasks", 0, 0},
     {"paths", "run_dir", CONF_PATH, OFF(run_dir), "/run/sentry", 0, 0},
     {"paths", "state_dir", CONF_PATH, OFF(state_dir), "/var/lib/sentry", 0, 0},
@@ -89,6 +90,8 @@ static const struct conf_key conf_keys[] = {
     {"xalarm", "max_clients", CONF_UINT, OFF(xalarm_max_clients), "100", 1, 65536},
     {"xalarm", "max_clients_per_uid", CONF_UINT, OFF(xalarm_max_clients_per_uid), "32", 0, 65536},
     {"xalarm", "reserved_clients", CONF_UINT, OFF(xalarm_reserved_clients), "10", 0, 65536},
+    {"xalarm", "kernel_switch_dir", CONF_PATH, OFF(kernel_switch_dir), "/proc", 0, 0},
+    {"xalarm", "module_loader", CONF_STRING, OFF(module_loader), "/usr/sbin/modprobe", 0, 0},
     {"metrics", "textfile_dir", CONF_PATH, OFF(metrics_dir), NULL, 0, 0},
     {"metrics", "interval", CONF_UINT, OFF(metrics_interval), "15", 1, 3600},
     {"collector", "enabled", CONF_BOOL, OFF(collector_enabled), "yes", 0, 0},
@@ -410,9 +413,9 @@ int daemon_config_load(const char *path, bool path_explicit, const char *root_ov
         daemon_config_done(c);
         return -EINVAL;
     }
-    char **paths[] = {&c->tasks_dir,      &c->run_dir,     &c->state_dir,
-                      &c->log_dir,        &c->socket_path, &c->store_path,
-                      &c->alarm_log_file, &c->xalarm_dir,  &c->metrics_dir};
+    char **paths[] = {&c->tasks_dir,   &c->run_dir,          &c->state_dir,      &c->log_dir,
+                      &c->socket_path, &c->store_path,       &c->alarm_log_file, &c->xalarm_dir,
+                      &c->metrics_dir, &c->kernel_switch_dir};
     for (size_t i = 0; i < ELEMENTSOF(paths); i++)
         if (conf_root_path(c->root, paths[i]) < 0)
             return -ENOMEM;
@@ -451,6 +454,8 @@ void daemon_config_done(struct daemon_config *c)
     free(c->alarm_log_file);
     free(c->xalarm_dir);
     free(c->xalarm_id_mask);
+    free(c->kernel_switch_dir);
+    free(c->module_loader);
     free(c->metrics_dir);
     free(c->collector_source);
     free(c->collector_disks);

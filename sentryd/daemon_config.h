@@ -15,6 +15,7 @@ struct daemon_config {
     char *node;        /* node name in alarms; default: the host name */
     int log_level;
     int log_target;
+    bool lock_memory; /* mlockall (memory_lock.h) */
     /* absolute paths, root already applied */
     char *tasks_dir;
     char *run_dir;
@@ -55,6 +56,8 @@ struct daemon_config {
     unsigned xalarm_max_clients;
     unsigned xalarm_max_clients_per_uid;
     unsigned xalarm_reserved_clients;
+    char *kernel_switch_dir; /* the kernel module's /proc (event switches, `set`) */
+    char *module_loader;     /* modprobe; "": never load the module */
     /* metrics */
     char *metrics_dir; /* NULL: no textfile */
     unsigned metrics_interval;

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "daemon_lifecycle.h"
 #include "log.h"
+#include "memory_lock.h"
 #include "sentry-build-config.h"
 #include "strv.h"
 
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
         return r;
     }
 
+    memory_lock_apply(d.config.lock_memory);
     r = daemon_setup(&d);
     if (r < 0) {
         daemon_teardown(&d);

@@ -16,6 +16,7 @@
 #include "time_util.h"
 
 #define CATCHUP_CHUNK 256 /* rows read from the store per step, one step per wake-up */
+#define EARLY_MAX     16  /* urgent alarms sent to one xalarm client ahead of their commit */
 
 struct bus_subscriber {
     struct alarm_bus *bus;
@@ -26,7 +27,9 @@ struct bus_subscriber {
     size_t queue_limit;
     const struct bus_subscriber_ops *ops;
     void *owner;
-    sd_event_source *defer; /* a catch-up step scheduled */
+    sd_event_source *defer;    /* a catch-up step scheduled */
+    uint64_t early[EARLY_MAX]; /* seqs sent before their commit (bus_send_early), oldest first */
+    unsigned early_head, early_n;
     struct bus_subscriber *prev, *next;
 };
 
@@ -248,6 +251,45 @@ static bool bus_idem_answered(struct alarm_bus *b, const struct alarm *a, struct
     return true;
 }
 
+/* ---- urgent alarms
+ * -------------------------------------------------------------------------------
+ *
+ * A kernel that waits for an answer (sentry_msg_monitor's notices 1003..1010: reboot, OOM, panic
+ * and their answers) cannot wait for the store: on a node out of memory the commit's writes need
+ * page cache that only the answer frees. So xalarm clients, which have no seqs to keep in order,
+ * get these alarms as soon as they are published; the commit then only moves their cursor. A
+ * client that is catching up gets them from the store as usual. */
+
+static bool alarm_is_urgent(const struct alarm *a)
+{
+    return a->id >= SENTRY_ALARM_ID_POWER_OFF && a->id <= SENTRY_ALARM_ID_KERNEL_REBOOT_ANSWER;
+}
+
+static void bus_send_early(struct alarm_bus *b, struct alarm_record *r)
+{
+    for (struct bus_subscriber *s = b->subs; s; s = s->next) {
+        if (s->kind != SUBSCRIBER_XALARM || s->catching_up || s->early_n == EARLY_MAX ||
+            !alarm_filter_match(&s->filter, &r->a) || s->ops->queued(s->owner) >= s->queue_limit)
+            continue;
+        s->ops->write(s->owner, r);
+        s->early[(s->early_head + s->early_n++) % EARLY_MAX] = r->a.seq;
+        b->stats.delivered[s->kind]++;
+    }
+}
+
+/* Whether seq was sent to s early, forgetting it: commits and store reads come in seq order. */
+static bool early_take(struct bus_subscriber *s, uint64_t seq)
+{
+    while (s->early_n && s->early[s->early_head] <= seq) {
+        bool hit = s->early[s->early_head] == seq;
+        s->early_head = (s->early_head + 1) % EARLY_MAX;
+        s->early_n--;
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
 uint64_t alarm_bus_publish(struct alarm_bus *b, struct alarm *a, struct pending_reply *ack)
 {
     uint64_t seq;
@@ -281,6 +323,8 @@ static uint64_t bus_publish_alarm(struct alarm_bus *b, struct alarm *a, struct p
                     "refused",
                     r->a.idem);
     bus_active_update(b, r);
+    if (alarm_is_urgent(&r->a))
+        bus_send_early(b, r);
     alarm_store_submit(b->store, r);
     alarm_record_unref(r);
     bus_check_backpressure(b);
@@ -331,7 +375,9 @@ static void bus_on_committed(struct alarm_record *r, int error, void *userdata)
             if (k && lh_table_lookup_ex(b->active, k, &v) && v == r)
                 lh_table_delete(b->active, k);
         }
-        /* head stays: it is the last seq stored, and no client learns this one. */
+        /* head stays: it is the last seq stored, and no other client learns this one. */
+        for (struct bus_subscriber *s = b->subs; s; s = s->next)
+            early_take(s, r->a.seq);
         bus_check_backpressure(b);
         return;
     }
@@ -344,7 +390,7 @@ static void bus_on_committed(struct alarm_record *r, int error, void *userdata)
     for (struct bus_subscriber *s = b->subs; s; s = s->next) {
         if (s->catching_up)
             continue;
-        if (!alarm_filter_match(&s->filter, &r->a)) {
+        if (early_take(s, r->a.seq) || !alarm_filter_match(&s->filter, &r->a)) {
             s->cursor = r->a.seq;
             continue;
         }
@@ -401,7 +447,7 @@ static void bus_on_store_damage(const char *problem, const char *text, void *use
 static int catchup_row(struct alarm_record *r, void *userdata)
 {
     struct bus_subscriber *s = userdata;
-    if (alarm_filter_match(&s->filter, &r->a))
+    if (!early_take(s, r->a.seq) && alarm_filter_match(&s->filter, &r->a))
         bus_deliver(s->bus, s, r, true);
     else
         s->cursor = r->a.seq;

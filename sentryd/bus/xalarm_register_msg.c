@@ -5,8 +5,7 @@
 #include "xalarm_record.h"
 #include "xalarm_register_msg.h"
 
-int xalarm_register_msg_parse(json_object *msg, struct xalarm_register_msg *ret,
-                              const char **why)
+int xalarm_register_msg_parse(json_object *msg, struct xalarm_register_msg *ret, const char **why)
 {
     json_object *action, *v;
 
@@ -27,15 +26,13 @@ int xalarm_register_msg_parse(json_object *msg, struct xalarm_register_msg *ret,
                                                        : XALARM_MSG_OTHER;
     if (ret->action == XALARM_MSG_OTHER)
         return 0;
-    /* event_ids switch kernel reporting on and off (sentry_msg_monitor's events): checked even
-     * while nothing on this node uses them. */
-    if (json_object_object_get_ex(msg, "event_ids", &v) &&
-        !json_object_is_type(v, json_type_null)) {
-        struct xalarm_id_set events;
-        if (xalarm_id_set_from_json(v, &events, NULL, why) < 0) {
-            *why = "'event_ids' must be an array of ids";
-            return -EINVAL;
-        }
+    /* event_ids switch kernel reporting on and off (kernel_switch.h). The message's length
+     * bounds how many elements there are; a set holds each id once however often it is named. */
+    ret->has_events =
+        json_object_object_get_ex(msg, "event_ids", &v) && !json_object_is_type(v, json_type_null);
+    if (ret->has_events && xalarm_id_set_from_json(v, &ret->events, NULL, why) < 0) {
+        *why = "'event_ids' must be an array of ids";
+        return -EINVAL;
     }
     ret->has_filter =
         json_object_object_get_ex(msg, "id_filter", &v) && !json_object_is_type(v, json_type_null);

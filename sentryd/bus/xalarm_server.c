@@ -13,6 +13,7 @@
 
 #include "alarm_source.h"
 #include "alarm_stats.h"
+#include "event_switches.h"
 #include "fileio.h"
 #include "flush_list.h"
 #include "json_util.h"
@@ -41,7 +42,8 @@ struct xalarm_client {
     struct subscriber_stream *stream; /* the records to send, shared with the other clients */
     struct flush_entry flush;
     json_tokener *tok;
-    size_t msg_bytes; /* bytes of the message being read so far */
+    size_t msg_bytes;            /* bytes of the message being read so far */
+    struct xalarm_id_set events; /* the kernel event ids it holds (kernel_switch.h) */
     struct xalarm_client *prev, *next;
 };
 
@@ -59,6 +61,7 @@ struct xalarm_server {
     struct xalarm_client *clients;
     struct flush_list flushes; /* clients with records to send this loop iteration */
     struct ratelimit close_log;
+    struct event_switches *switches;
     /* receive buffers for recvmmsg */
     struct alarm_info *rbuf;
     char (*cbuf)[CMSG_SPACE(sizeof(struct ucred))];
@@ -188,6 +191,8 @@ static void client_free(struct xalarm_client *c)
         s->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    /* a client that leaves gives its kernel events back */
+    event_switches_change(s->switches, &c->events, &(struct xalarm_id_set){0});
     subscriber_stream_free(c->stream);
     sd_event_source_disable_unref(c->io);
     close(c->fd);
@@ -241,6 +246,25 @@ static void client_flush(struct flush_entry *e)
     client_write((struct xalarm_client *) ((char *) e - offsetof(struct xalarm_client, flush)));
 }
 
+/* register_events adds its event_ids to what the client holds, unregister_events takes its
+ * event_ids away (all of them without the member); update_filter leaves them. */
+static void client_events(struct xalarm_client *c, const struct xalarm_register_msg *m)
+{
+    struct xalarm_id_set want = c->events;
+
+    if (m->action == XALARM_MSG_REGISTER && m->has_events)
+        for (size_t i = 0; i < ELEMENTSOF(want.bits); i++)
+            want.bits[i] |= m->events.bits[i];
+    else if (m->action == XALARM_MSG_UNREGISTER && m->has_events)
+        for (size_t i = 0; i < ELEMENTSOF(want.bits); i++)
+            want.bits[i] &= ~m->events.bits[i];
+    else if (m->action == XALARM_MSG_UNREGISTER)
+        want = (struct xalarm_id_set){0};
+    else
+        return;
+    event_switches_change(c->server->switches, &c->events, &want);
+}
+
 /* One message of a client. -errno with *why when it breaks the protocol. */
 static int client_message(struct xalarm_client *c, json_object *msg, const char **why)
 {
@@ -259,9 +283,9 @@ static int client_message(struct xalarm_client *c, json_object *msg, const char 
         subscriber_stream_set_filter(c->stream, &f);
         log_debug("xalarm client (pid %d): %s with %u ids (%u outside %d-%d ignored)",
                   (int) c->cred.pid, m.action == XALARM_MSG_UPDATE ? "update" : "register",
-                  xalarm_id_set_count(&m.ids), m.ignored, SENTRY_ALARM_ID_MIN,
-                  SENTRY_ALARM_ID_MAX);
+                  xalarm_id_set_count(&m.ids), m.ignored, SENTRY_ALARM_ID_MIN, SENTRY_ALARM_ID_MAX);
     }
+    client_events(c, &m);
     return 0;
 }
 
@@ -426,7 +450,14 @@ int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server
         xalarm_server_free(s);
         return -ENOMEM;
     }
-    r = flush_list_init(&s->flushes, p->event);
+    struct event_switches_params ep = {
+        .event = p->event,
+        .dir = p->kernel_switch_dir ? p->kernel_switch_dir : "/proc",
+        .loader = p->module_loader,
+    };
+    r = event_switches_new(&ep, &s->switches);
+    if (r >= 0)
+        r = flush_list_init(&s->flushes, p->event);
     if (r < 0) {
         xalarm_server_free(s);
         return r;
@@ -513,6 +544,7 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s)
         client_free(s->clients);
     }
     flush_list_done(&s->flushes);
+    s->switches = event_switches_free(s->switches); /* after the clients gave their events back */
     sd_event_source_disable_unref(s->report_source);
     if (s->listener) {
         s->listener = socket_listener_free(s->listener);
@@ -534,4 +566,9 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s)
 unsigned xalarm_server_clients(const struct xalarm_server *s)
 {
     return s ? socket_listener_clients(s->listener) : 0;
+}
+
+unsigned xalarm_server_event_clients(const struct xalarm_server *s, unsigned id)
+{
+    return s ? event_switches_clients(s->switches, id) : 0;
 }

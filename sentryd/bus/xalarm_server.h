@@ -4,8 +4,10 @@
  * when the sender may claim it, else under "uid:N"; `alarm` (stream) sends the raw records to
  * each client, filtered on the server by the ids the client registered (xalarm_ids.h; sentry's
  * libxalarm sends them; a client that sends nothing gets every id of 1001..1128 and is never
- * dropped). Connection limits as the control socket's (socket_listener.h). When sentryd stops,
- * every client gets alarm 1128 "sysSentry service is down". */
+ * dropped). Connection limits as the control socket's (socket_listener.h). The kernel event
+ * switches follow the "event_ids" the clients register (event_switches.h): a client holds each
+ * id once, and gives its ids back when it unregisters them or leaves. When sentryd stops, every
+ * client gets alarm 1128 "sysSentry service is down" and leaves like any other. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,6 +33,8 @@ struct xalarm_server_params {
     const char *socket_group;
     size_t queue_limit;
     int sndbuf;
+    const char *kernel_switch_dir; /* the kernel module's /proc, under sentryd's root */
+    const char *module_loader;     /* modprobe; NULL or "": never load the module */
 };
 
 int xalarm_server_new(const struct xalarm_server_params *p, struct xalarm_server **ret);
@@ -39,3 +43,5 @@ struct xalarm_server *xalarm_server_free(struct xalarm_server *s);
 /* Stops / resumes reading the report socket (backpressure from the store). */
 void xalarm_server_pause(struct xalarm_server *s, bool paused);
 unsigned xalarm_server_clients(const struct xalarm_server *s);
+/* Clients subscribed to kernel event id (0 for an id that switches nothing). */
+unsigned xalarm_server_event_clients(const struct xalarm_server *s, unsigned id);

@@ -32,8 +32,8 @@ const struct verb daemon_verbs[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static const struct verb *const verb_tables[] = {daemon_verbs, task_verbs, alarm_verbs, io_verbs,
-                                                 NULL};
+static const struct verb *const verb_tables[] = {daemon_verbs, task_verbs, alarm_verbs,
+                                                 io_verbs,     set_verbs,  NULL};
 
 static const struct verb *const *all_verb_tables(void)
 {

@@ -106,6 +106,32 @@ class DaemonTest(SentryTestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class LockMemoryTest(SentryTestCase):
+    """[daemon] lock_memory: sentryd's pages stay in RAM (it relays OOM notices while the node
+    is out of memory; tests/vm/test_pooled_memory_lab.py shows why)."""
+
+    def locked_kb(self):
+        with open("/proc/%d/status" % self.root.proc.pid) as f:
+            return int(next(l for l in f if l.startswith("VmLck:")).split()[1])
+
+    def test_locked_by_default(self):
+        self.root.start()
+        if "lock_memory: not under AddressSanitizer" in self.root.log():
+            self.skipTest("a sanitizer build cannot lock its shadow memory")
+        if "lock_memory: cannot lock" in self.root.log():
+            self.skipTest("no CAP_IPC_LOCK here: %s" % self.root.log())
+        with open("/proc/%d/status" % self.root.proc.pid) as f:
+            rss = int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+        self.assertGreaterEqual(self.locked_kb(), rss, "everything resident is locked")
+        self.assertIn("lock_memory: sentryd's memory is locked", self.root.log())
+
+    def test_off(self):
+        with open(self.root.conf, "a") as f:
+            f.write("[daemon]\nlock_memory = no\n")
+        self.root.start()
+        self.assertEqual(self.locked_kb(), 0)
+
+
 class ConfigWarningsTest(SentryTestCase):
     conf_extra = ("[tasks]\ndefault_interval = soon\nstop_timeout = 0\n"
                   "[control]\nsocket_mode = 9999\n[paths]\nlog_dir = relative/dir\n"

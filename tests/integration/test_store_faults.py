@@ -258,6 +258,48 @@ class GhostCommitTest(TmpfsStoreTestCase):
         self.assertEqual(len(stored), n + 1)
 
 
+class UrgentBeforeCommitTest(TmpfsStoreTestCase):
+    """A kernel notice (1003..1010) reaches xalarm clients before its commit: on a node out of
+    memory the commit would wait for the memory that only the answer frees. With the store's
+    disk full nothing commits, yet 1009 arrives; 1002 (not urgent) does not."""
+
+    def test_kernel_notice_sent_before_commit(self):
+        import test_xalarm_compat as compat  # noqa: E402
+        self.root.start()
+        xdir = compat.XalarmCompatTest.find_xalarm_dir(self)
+        env = dict(os.environ, SENTRY_XALARM_DIR=xdir)
+        consumer = compat.Child([compat.EVENT_CONSUMER, "1002", "1009"], env)
+        self.addCleanup(consumer.stop)
+        consumer.wait_line(lambda line: line.startswith("registered 0"))
+        watch = ProtocolClient(self.root.socket, timeout=30)
+        self.assertTrue(watch.call("subscribe", ids="1002,1009")["ok"])
+        head = self.head()
+        self.fill()
+        for rid, text in ((1002, "slow"), (1009, "7_{cna:1,eid:x}")):
+            p = subprocess.run([compat.REPORTER, "-e", str(rid), text], env=env,
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        line = consumer.wait_line(lambda line: line.startswith("EVENT 1009 "), timeout=10 * SLOW)
+        self.assertTrue(line.endswith(" 7_{cna:1,eid:x}"), line)
+        time.sleep(1)
+        self.assertEqual([x for x in consumer.output() if x.startswith("EVENT 1002 ")], [],
+                         "an alarm that is not urgent waits for its commit")
+        self.assertEqual(self.head(), head, "nothing could be committed")
+        # the native subscriber keeps its order and gets neither (nothing was stored)
+        watch.sock.settimeout(1)
+        with self.assertRaises(OSError):
+            watch.read_line()
+        watch.close()
+        # room again: 1002 is stored and sent; 1009 reached the xalarm client once only
+        self.unfill()
+        subprocess.run([compat.REPORTER, "-e", "1002", "after"], env=env, check=True,
+                       capture_output=True, timeout=30)
+        consumer.wait_line(lambda line: line.startswith("EVENT 1002 ") and line.endswith("after"),
+                           timeout=10 * SLOW)
+        time.sleep(0.5)
+        self.assertEqual(len([x for x in consumer.output() if x.startswith("EVENT 1009 ")]), 1)
+
+
 class IdempotencyTest(StoreTestCase):
     def test_retry_is_one_alarm(self):
         self.root.start()

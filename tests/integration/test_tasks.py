@@ -287,6 +287,8 @@ class TaskLifecycleTest(SentryTestCase):
         self.assertIn("FOO=bar baz\n", text)
         self.assertIn("SENTRY_TASK_NAME=envtask\n", text)
         self.assertIn("SENTRY_SOCKET=%s\n" % self.root.socket, text)
+        # libxalarm in a task finds this sentryd's xalarm sockets, under its root
+        self.assertIn("SENTRY_XALARM_DIR=%s\n" % self.root.path("var/run/xalarm"), text)
         self.assertNotIn("NOTIFY_SOCKET", text)
         self.assertEqual(self.root.ctl("start", "noenv")[0], 0)
 

@@ -37,8 +37,7 @@ static void test_bad_members_refused(void **state)
     assert_string_equal(why, "'event_ids' must be an array of ids");
     assert_int_equal(parse("{\"action\":\"update_filter\"}", &m, &why), -EINVAL);
     assert_string_equal(why, "'update_filter' needs 'id_filter'");
-    assert_int_equal(parse("{\"action\":\"update_filter\",\"id_filter\":null}", &m, &why),
-                     -EINVAL);
+    assert_int_equal(parse("{\"action\":\"update_filter\",\"id_filter\":null}", &m, &why), -EINVAL);
 }
 
 static void test_actions(void **state)
@@ -76,12 +75,43 @@ static void test_all_ids_kept(void **state)
     alarm_filter_done(&f);
 }
 
+/* event_ids are kept as a set: repeats count once, ids outside the range are left out, and a
+ * message of a thousand ids costs no more than the set. */
+static void test_event_ids(void **state)
+{
+    struct xalarm_register_msg m;
+    const char *why;
+    char big[4096];
+    size_t n =
+        (size_t) snprintf(big, sizeof(big), "{\"action\":\"register_events\",\"event_ids\":[");
+
+    assert_int_equal(
+        parse("{\"action\":\"register_events\",\"event_ids\":[1005,1005,1009,7]}", &m, &why), 0);
+    assert_true(m.has_events);
+    assert_int_equal(xalarm_id_set_count(&m.events), 2);
+    assert_true(xalarm_id_set_has(&m.events, 1005));
+    assert_true(xalarm_id_set_has(&m.events, 1009));
+    assert_int_equal(parse("{\"action\":\"register_events\",\"event_ids\":null}", &m, &why), 0);
+    assert_false(m.has_events);
+    assert_int_equal(parse("{\"action\":\"unregister_events\"}", &m, &why), 0);
+    assert_false(m.has_events);
+    assert_int_equal(parse("{\"action\":\"unregister_events\",\"event_ids\":[1003]}", &m, &why), 0);
+    assert_true(m.has_events);
+    assert_true(xalarm_id_set_has(&m.events, 1003));
+    for (int i = 0; i < 800 && n < sizeof(big) - 16; i++)
+        n += (size_t) snprintf(big + n, sizeof(big) - n, "%s1005", i ? "," : "");
+    snprintf(big + n, sizeof(big) - n, "]}");
+    assert_int_equal(parse(big, &m, &why), 0);
+    assert_int_equal(xalarm_id_set_count(&m.events), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_members_refused),
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_all_ids_kept),
+        cmocka_unit_test(test_event_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
