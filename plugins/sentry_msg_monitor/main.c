@@ -2,8 +2,10 @@
  * same name, docs/plugins/sentry_msg_monitor.md). Two threads: the sender turns each kernel
  * notice into an alarm, the receiver turns each answer alarm into SMH_MSG_ACK. The main thread
  * sets up (log, locked memory, channel, version check), then only waits: for SIGTERM (exit 0)
- * or for a thread that ended (exit 1, so the task framework starts the plugin again). */
+ * or for a thread that ended (exit 1, so the task framework starts the plugin again).
+ * With --sigbus PA it only runs the SIGBUS search for PA once, prints who was told, and exits. */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,12 +16,17 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "sentry-build-config.h"
+#include "smm_memid_map.h"
+#include "smm_notice.h"
 #include "smm_channel.h"
 #include "smm_receiver.h"
 #include "smm_sender.h"
+#include "smm_sigbus.h"
 #include "smm_version.h"
 
 #define SMM_DEVICE_DEFAULT "/dev/" SMH_DEVICE_NAME
+#define SMM_CONFIG_DEFAULT SENTRY_CONFDIR "/plugins/sentry_msg_monitor.ini"
 /* Both threads need little stack; a small one keeps the locked memory small. */
 #define SMM_THREAD_STACK (512 * 1024)
 
@@ -33,6 +40,8 @@ struct options {
     const char *device;  /* the device, or the records of the test backend */
     const char *answers; /* the test backend's answers; NULL with the device */
     const char *version; /* the test backend's version */
+    const char *config;  /* the [memid] devices */
+    const char *sigbus;  /* one-shot mode: the physical address, or NULL */
 };
 
 struct worker {
@@ -46,12 +55,18 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sentry_msg_monitor [--device PATH] [--answers PATH] "
                "[--device-version MAJOR.MINOR|fail]\n"
+               "                          [--config PATH]\n"
+               "       sentry_msg_monitor --sigbus PA [--config PATH]\n"
                "  --device PATH   the device (default " SMM_DEVICE_DEFAULT "), or, for the test\n"
                "                  backend, a FIFO, unix socket or file of 88-byte records\n"
                "  --answers PATH  test backend: where answers go (file, FIFO or unix socket)\n"
                "  --device-version MAJOR.MINOR|fail  test backend: its version answer\n"
+               "  --config PATH   the memid devices (default " SMM_CONFIG_DEFAULT ")\n"
+               "  --sigbus PA     SIGBUS to every process mapping physical address PA (decimal or\n"
+               "                  0x hex), print who was told as JSON, and exit\n"
                "environment: LOG_LEVEL (debug, info, warning, error), SENTRY_MSG_MONITOR_DEVICE,\n"
-               "  SENTRY_MSG_MONITOR_ANSWERS, SENTRY_MSG_MONITOR_DEVICE_VERSION\n");
+               "  SENTRY_MSG_MONITOR_ANSWERS, SENTRY_MSG_MONITOR_DEVICE_VERSION,\n"
+               "  SENTRY_MSG_MONITOR_CONFIG\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)
@@ -67,6 +82,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"device", required_argument, NULL, 'd'},
         {"answers", required_argument, NULL, 'a'},
         {"device-version", required_argument, NULL, 'v'},
+        {"config", required_argument, NULL, 'c'},
+        {"sigbus", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {},
     };
@@ -75,6 +92,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->device = env_or("SENTRY_MSG_MONITOR_DEVICE", SMM_DEVICE_DEFAULT);
     o->answers = env_or("SENTRY_MSG_MONITOR_ANSWERS", NULL);
     o->version = env_or("SENTRY_MSG_MONITOR_DEVICE_VERSION", NULL);
+    o->config = env_or("SENTRY_MSG_MONITOR_CONFIG", SMM_CONFIG_DEFAULT);
+    o->sigbus = NULL;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -85,6 +104,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'v':
             o->version = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 's':
+            o->sigbus = optarg;
             break;
         case 'h':
             return 1;
@@ -104,6 +129,45 @@ static void setup_log(void)
     log_setup("sentry_msg_monitor", LOG_TARGET_STDERR, level < 0 ? LOG_INFO : level);
     if (level < 0)
         log_warning("LOG_LEVEL=%s is not one of debug, info, warning, error; using info", s);
+}
+
+/* The [memid] devices. A bad line is logged and left out, and the plugin goes on: the other
+ * devices, the frame search and every other notice still work. */
+static void load_memid_map(const char *path, struct smm_memid_map *map)
+{
+    struct config_msgs msgs = {};
+    int r = smm_memid_map_load(map, path, &msgs);
+
+    config_msgs_log(&msgs);
+    config_msgs_done(&msgs);
+    if (r < 0)
+        log_warning_errno(r, "cannot read %s (%m): no memid devices", path);
+    else
+        log_debug("%s: %zu memid device(s)", path, map->n_ranges);
+}
+
+/* One-shot mode: the search for pa, and who was told on stdout as one JSON object. */
+static int run_sigbus_once(const char *arg, const struct smm_memid_map *map)
+{
+    char members[SMM_TEXT_MAX];
+    struct smm_sigbus_result res;
+    uint64_t pa;
+    size_t len;
+    int r;
+
+    if (smm_memid_parse_u64(arg, &pa) < 0) {
+        log_error("--sigbus %s: not a physical address (decimal or 0x hex)", arg);
+        return EXIT_USAGE;
+    }
+    r = smm_sigbus_deliver(map, pa, &res);
+    if (r < 0) {
+        log_error_errno(r, "cannot list the processes: %m");
+        return EXIT_FAILURE;
+    }
+    if (smm_sigbus_result_format(&res, members, sizeof(members), &len) < 0)
+        return EXIT_FAILURE;
+    printf("{ \"pa\": \"0x%" PRIx64 "\", \"memid\": %d%s }\n", pa, res.memid, members);
+    return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* Everything the process has and will map stays in RAM: under an OOM the kernel waits for our
@@ -206,6 +270,7 @@ static int start_worker(struct worker *w, pthread_t *ret)
 int main(int argc, char **argv)
 {
     static struct smm_channel channel;
+    static struct smm_memid_map memid_map;
     static struct worker sender = {.name = "sender", .run = smm_sender_run};
     static struct worker receiver = {.name = "receiver", .run = smm_receiver_run};
     struct options o;
@@ -219,6 +284,13 @@ int main(int argc, char **argv)
         usage(r > 0 ? stdout : stderr);
         return r > 0 ? EXIT_SUCCESS : EXIT_USAGE;
     }
+    load_memid_map(o.config, &memid_map);
+    if (o.sigbus) {
+        r = run_sigbus_once(o.sigbus, &memid_map);
+        smm_memid_map_done(&memid_map);
+        return r;
+    }
+    smm_sender_set_memid_map(&memid_map);
     lock_memory();
     /* A closed answer socket is an error to report, not a reason to die. */
     signal(SIGPIPE, SIG_IGN);

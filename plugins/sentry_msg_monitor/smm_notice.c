@@ -97,21 +97,51 @@ static int format_remote(const struct sentry_msg_helper_msg *m, char *text, size
     return text_done(n, SMM_TEXT_MAX, ret_len);
 }
 
-static int format_ub_mem(const struct sentry_msg_helper_msg *m, char *text, size_t *ret_len)
+/* The 1013 JSON; r adds who was told by the SIGBUS search (NULL: no search). */
+static int format_ub_mem(const struct sentry_msg_helper_msg *m, const struct smm_sigbus_result *r,
+                         char *text, size_t *ret_len)
 {
     int raw = (int) m->helper_msg_info.ub_mem_info.raw_ubus_mem_err_type;
     int type = smm_mem_err_from_raw(raw);
+    size_t len = 0, more = 0;
+    int k;
 
     if (type == SMM_MEM_ERR_NO_REPORT)
         return -ENOMSG;
     if (type < 0)
         return -EBADMSG;
     /* json-c's json_object_to_json_string() layout, keys in the reference's order. */
-    int n = snprintf(text, SMM_TEXT_MAX,
-                     "{ \"msgid\": %" PRIu64 ", \"sentry_ubus_mem_err_type\": %d, "
-                     "\"raw_ubus_mem_err_type\": %d, \"pa\": \"0x%" PRIx64 "\", \"memid\": %d }",
-                     m->msgid, type, raw, m->helper_msg_info.ub_mem_info.pa, SMM_MEMID_UNKNOWN);
-    return text_done(n, SMM_TEXT_MAX, ret_len);
+    k = snprintf(text, SMM_TEXT_MAX,
+                 "{ \"msgid\": %" PRIu64 ", \"sentry_ubus_mem_err_type\": %d, "
+                 "\"raw_ubus_mem_err_type\": %d, \"pa\": \"0x%" PRIx64 "\", \"memid\": %d",
+                 m->msgid, type, raw, m->helper_msg_info.ub_mem_info.pa,
+                 r ? r->memid : SMM_MEMID_UNKNOWN);
+    if (text_done(k, SMM_TEXT_MAX, &len) < 0)
+        return -EMSGSIZE;
+    if (r && smm_sigbus_result_format(r, text + len, SMM_TEXT_MAX - len, &more) < 0)
+        return -EMSGSIZE;
+    len += more;
+    k = snprintf(text + len, SMM_TEXT_MAX - len, " }");
+    if (text_done(k, SMM_TEXT_MAX - len, &more) < 0)
+        return -EMSGSIZE;
+    *ret_len = len + more;
+    return 0;
+}
+
+bool smm_notice_wants_sigbus(const struct sentry_msg_helper_msg *m)
+{
+    return m->type == SMH_MESSAGE_UB_MEM_ERR &&
+           m->helper_msg_info.ub_mem_info.mem_type == SMM_MEM_TYPE_FD_MODE &&
+           m->helper_msg_info.ub_mem_info.fault_with_kill != 0;
+}
+
+int smm_notice_ub_mem_to_alarm(const struct sentry_msg_helper_msg *m,
+                               const struct smm_sigbus_result *r, char text[SMM_TEXT_MAX],
+                               size_t *ret_len)
+{
+    assert_return(m && r && text && ret_len, -EINVAL);
+    assert_return(m->type == SMH_MESSAGE_UB_MEM_ERR, -EINVAL);
+    return format_ub_mem(m, r, text, ret_len);
 }
 
 static int format_link(const struct sentry_msg_helper_msg *m, char *text, size_t *ret_len)
@@ -152,7 +182,7 @@ int smm_notice_to_alarm(const struct sentry_msg_helper_msg *m, unsigned short *r
         break;
     case SMH_MESSAGE_UB_MEM_ERR:
         id = SENTRY_ALARM_ID_SHARED_MEMORY_FAULT;
-        r = format_ub_mem(m, text, &len);
+        r = format_ub_mem(m, NULL, text, &len);
         break;
     case SMH_MESSAGE_LINK_EVENT:
         id = SENTRY_ALARM_ID_LINK_EVENT;

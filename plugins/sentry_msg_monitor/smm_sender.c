@@ -2,7 +2,12 @@
  * function's frame, reserved before the first read: nothing here allocates, so a notice is
  * passed on while the node is out of memory (the OOM notice above all). Read errors that may
  * pass (interrupted, a fault copying the record, nothing queued) are retried; any other ends the
- * thread, and with it the process, which the task framework starts again. */
+ * thread, and with it the process, which the task framework starts again.
+ *
+ * One exception to "nothing allocates": a UB memory fault that asks for SIGBUS (fd mode,
+ * fault_with_kill) first runs the search of smm_sigbus.c, which opens /proc files, and then
+ * sends its alarm naming who was told. That search is bounded (smm_sigbus.h) and is no part of
+ * the OOM path. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -12,6 +17,14 @@
 #include "smm_notice.h"
 #include "smm_retry.h"
 #include "smm_sender.h"
+
+/* The [memid] devices, set once before the thread starts (smm_sender_set_memid_map()). */
+static const struct smm_memid_map *sender_memid_map;
+
+void smm_sender_set_memid_map(const struct smm_memid_map *map)
+{
+    sender_memid_map = map;
+}
 
 static bool read_error_passes(int r)
 {
@@ -78,6 +91,19 @@ int smm_sender_run(struct smm_channel *c)
                         "not reported",
                         m.msgid, (int) m.type, strna(smm_notice_type_to_string((int) m.type)));
             continue;
+        }
+        if (smm_notice_wants_sigbus(&m)) {
+            struct smm_sigbus_result res;
+
+            r = smm_sigbus_deliver(sender_memid_map, m.helper_msg_info.ub_mem_info.pa, &res);
+            if (r < 0)
+                log_error_errno(r,
+                                "msgid %" PRIu64 ": cannot search for the users of pa "
+                                "0x%" PRIx64 ": %m",
+                                m.msgid, m.helper_msg_info.ub_mem_info.pa);
+            else if (smm_notice_ub_mem_to_alarm(&m, &res, text, &len) < 0)
+                /* Cannot happen with the bounds of smm_sigbus.h; the plain text is still sent. */
+                (void) smm_notice_to_alarm(&m, &id, text, &len);
         }
         (void) report_alarm(id, text, len, m.msgid);
     }
