@@ -76,6 +76,13 @@ static const struct alarm_kind kinds[] = {
      "a fault the BMC reports: disk, memory, processor, temperature (bmc_ras_sentry)"},
     {SENTRY_ALARM_ID_LINK_EVENT, "link_event", NULL, 0, 0,
      "a link of the memory fabric went up or down"},
+    {SENTRY_ALARM_ID_MEMORY_PRESSURE, "memory_pressure", NULL, 0, 0,
+     "memory pressure ramps up (PSI trigger, memcg high/max/oom events): an OOM kill may follow "
+     "(oom_watch)"},
+    {SENTRY_ALARM_ID_OOM_KILL, "oom_kill", NULL, 0, 0,
+     "the OOM killer killed a process: the victim and its cgroup (oom_watch)"},
+    {SENTRY_ALARM_ID_PSTORE_PANIC, "pstore_panic", NULL, 0, 0,
+     "a panic or oops of an earlier boot found in pstore, reported once (oom_watch)"},
     {SENTRY_ALARM_ID_SERVICE_DOWN, "service_down", "SYSSENTRY_DOWN_ALARM_ID", 0, 0,
      "sentryd is stopping (sent to xalarm clients)"},
 };

@@ -29,6 +29,9 @@ enum sentry_alarm_id {
     SENTRY_ALARM_ID_SHARED_MEMORY_FAULT = 1013,  /* a fault in shared (pooled) memory */
     SENTRY_ALARM_ID_BMC = 1015,                  /* a fault the BMC reports (bmc_ras_sentry) */
     SENTRY_ALARM_ID_LINK_EVENT = 1016,           /* a link of the memory fabric went up or down */
+    SENTRY_ALARM_ID_MEMORY_PRESSURE = 1017,      /* memory pressure ramps up (oom_watch) */
+    SENTRY_ALARM_ID_OOM_KILL = 1018,             /* the OOM killer killed a process (oom_watch) */
+    SENTRY_ALARM_ID_PSTORE_PANIC = 1019,         /* a past panic kept in pstore (oom_watch) */
     SENTRY_ALARM_ID_SERVICE_DOWN = 1128,         /* sentryd is stopping (to xalarm clients) */
 };
 
