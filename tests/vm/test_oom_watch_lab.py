@@ -142,4 +142,4 @@ class OomWatchCgroupV2(ow.OomWatchBase):
 
 if __name__ == "__main__":
     labtest.main(devices=[lab.nvme(DISK_SERIAL, size_mb=128)], mem="1G", cpus=2, timeout=900,
-                 env={"SENTRY_BUILD_DIR": BUILD_DIR})
+                 env={"SENTRY_BUILD_DIR": BUILD_DIR, "SENTRY_TEST_SLOWDOWN": "3"})

@@ -48,6 +48,8 @@ LONG_MS = 30000            # waits an answer must end
 REBOOT_TIMEOUT_MS = 3000   # the unanswered reboot
 OOM_RESERVE_MB = 96
 KINDS = ("kernel_reboot", "oom", "power_off")
+# the guest runs the build's programs; waits are stretched (a loaded host, TCG)
+LAB_ENV = {"SENTRY_BUILD_DIR": BUILD_DIR, "SENTRY_TEST_SLOWDOWN": "3"}
 ANSWER_OF = {"kernel_reboot": 1010, "oom": 1006, "power_off": 1004}
 
 
@@ -201,7 +203,7 @@ def chain_table(f):
 def run_chain_boot(ko, mode="--guest-chain"):
     """Boots the lab once for guest_chain() (or guest_oom()): (Result, facts or None)."""
     res = lab.run([sys.executable, os.path.abspath(__file__), mode, ko],
-                  timeout=900, mem="512M", cpus=2, env={"SENTRY_BUILD_DIR": BUILD_DIR})
+                  timeout=900, mem="512M", cpus=2, env=LAB_ENV)
     facts = None
     if res.returncode == 0:
         try:
@@ -250,7 +252,7 @@ class PooledMemoryLab(unittest.TestCase):
     def reboot_run(self, case):
         with lab.VM([sys.executable, os.path.abspath(__file__), "--guest-reboot", self.ko, case],
                     timeout=300, mem="512M", cpus=2, append=["loglevel=7"],
-                    env={"SENTRY_BUILD_DIR": BUILD_DIR}) as vm:
+                    env=LAB_ENV) as vm:
             seen, end = kl._watch(vm, {"queued": r"reboot notice \d+ queued",
                                        "done": r"reboot notice \d+(: no answer| answered)"},
                                   timeout=280)
