@@ -31,6 +31,7 @@ done
 
 DEB_RUN="build-essential cmake pkg-config clang llvm
 libsystemd-dev libudev-dev libjson-c-dev liburcu-dev libinih-dev libsqlite3-dev
+libtracefs-dev libtraceevent-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev"
 DEB_TEST="clang-format libcmocka-dev python3 util-linux procps
 nbdkit libnbd-bin fuse3 fio
@@ -38,6 +39,7 @@ qemu-system-x86 busybox-static kmod"
 
 RPM_RUN="gcc make cmake pkgconf-pkg-config clang llvm
 systemd-devel json-c-devel userspace-rcu-devel inih-devel sqlite-devel
+libtracefs-devel libtraceevent-devel
 libbpf-devel bpftool elfutils-libelf-devel zlib-devel"
 RPM_TEST="clang-tools-extra libcmocka-devel python3 util-linux procps-ng
 nbdkit nbdkit-basic-plugins nbdkit-basic-filters libnbd nbdfuse fuse3 fio
