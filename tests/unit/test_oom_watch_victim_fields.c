@@ -1,5 +1,5 @@
-/* test_oom_watch_victim_fields: the oom:mark_victim fields as the alarm writes them (numbers with the
- * kernel's units, signed ones sign-extended, hostile strings made printable and cut, only the
+/* test_oom_watch_victim_fields: the oom:mark_victim fields as the alarm writes them (numbers with
+ * the kernel's units, signed ones sign-extended, hostile strings made printable and cut, only the
  * fields the event had), and the alarm gate: one alarm per id and cgroup per interval, the
  * held-back ones counted. */
 #include <stdarg.h>

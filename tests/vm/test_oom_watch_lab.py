@@ -51,8 +51,9 @@ def disk_file(test, size_mb):
     return path
 
 
-class MemcgV2Case:
-    """A cgroup v2 memory cgroup with a small limit and no swap, removed at the end."""
+class MemcgV2Case(ow.MemcgV1Case):
+    """A cgroup v2 memory cgroup with a small limit and no swap, removed at the end (spawning
+    into it and removing it as for v1)."""
 
     def __init__(self, test, limit):
         with open(os.path.join(CG2, "cgroup.subtree_control"), "w") as f:
@@ -64,33 +65,6 @@ class MemcgV2Case:
         if os.path.exists(os.path.join(self.dir, "memory.swap.max")):
             self.write("memory.swap.max", "0")
         self.procs = []
-
-    def write(self, name, value):
-        with open(os.path.join(self.dir, name), "w") as f:
-            f.write(value)
-
-    def name(self):
-        return "/" + os.path.basename(self.dir)
-
-    def spawn(self, code, *args):
-        pre = "import os\nopen(%r, 'w').write(str(os.getpid()))\n" % os.path.join(self.dir,
-                                                                                 "cgroup.procs")
-        p = subprocess.Popen([sys.executable, "-c", pre + code] + list(args),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.procs.append(p)
-        return p
-
-    def remove(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-        for _ in range(50):
-            try:
-                os.rmdir(self.dir)
-                return
-            except OSError:
-                time.sleep(0.1)
 
 
 class OomWatchCgroupV2(ow.OomWatchBase):
