@@ -204,7 +204,10 @@ class OrphansTest(CgroupTestCase):
         script = self.root.path("hb.py")
         with open(script, "w") as f:
             f.write(SILENT)
-        self.root.write_mod("hb", enabled="yes", type="oneshot", heartbeat_interval="4",
+        # 4 s, stretched where everything is slower (a sanitizer build, the lab's TCG): the
+        # interpreter must start and fork before the heartbeat is missed
+        self.root.write_mod("hb", enabled="yes", type="oneshot",
+                            heartbeat_interval=str(int(4 * SLOW)),
                             task_stop="kill $pid",
                             task_start="%s %s %s 200" % (sys.executable, script, self.token))
         self.root.start()
