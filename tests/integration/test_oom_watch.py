@@ -335,6 +335,11 @@ class OomWatchKernelTest(OomWatchBase):
         with open(data, "wb") as f:
             for _ in range(96):
                 f.write(os.urandom(1 << 20))
+            # out of the page cache: else the reader in the small cgroup hits the pages this
+            # process wrote (charged here) and never has to reclaim
+            f.flush()
+            os.fsync(f.fileno())
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         cg = MemcgV1Case(self, 24 << 20)
         self.write_ini(sources={"psi": "yes", "memcg": "yes"},
                        psi={"some_stall_us": "5000", "full_stall_us": "0",
