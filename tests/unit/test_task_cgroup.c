@@ -93,6 +93,11 @@ static void start_processes(const char *path, int n, bool escape)
         children[n_children++] = pid;
     }
     close(fd);
+    /* the escaping one has exited once its grandchild is started: reaped here, so that it is
+     * not counted (a zombie stays in cgroup.procs until reaped); reap_children() skips it */
+    if (escape)
+        while (waitpid(children[0], NULL, 0) < 0 && errno == EINTR)
+            ;
     /* every process is in (the escaping one's grandchild too) */
     int want = n; /* the escaping one left its grandchild in its place */
     for (int tries = 0; tries < 200; tries++) {
