@@ -204,10 +204,10 @@ class OrphansTest(CgroupTestCase):
         script = self.root.path("hb.py")
         with open(script, "w") as f:
             f.write(SILENT)
-        # 4 s, stretched where everything is slower (a sanitizer build, the lab's TCG): the
+        # 10 s, stretched where everything is slower (a sanitizer build, the lab's TCG): the
         # interpreter must start and fork before the heartbeat is missed
         self.root.write_mod("hb", enabled="yes", type="oneshot",
-                            heartbeat_interval=str(int(4 * SLOW)),
+                            heartbeat_interval=str(int(10 * SLOW)),
                             task_stop="kill $pid",
                             task_start="%s %s %s 200" % (sys.executable, script, self.token))
         self.root.start()
@@ -215,7 +215,7 @@ class OrphansTest(CgroupTestCase):
         # slow (the lab's TCG) the loss may come before all 200 are
         self.start_and_wait_children("hb", count=12)
         st = wait_for(lambda: (lambda s: s["state"] == "FAILED" and s["phase"] == "idle" and s)(
-            self.root.status("hb")), timeout=20, what="hb failed and idle")
+            self.root.status("hb")), timeout=30, what="hb failed and idle")
         self.assertIn("heartbeat lost", st["reason"])
         self.assertNoneLeft("after the heartbeat was lost")
         self.assertFalse(os.path.exists(os.path.join(self.base, "hb")))
