@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "client_conn.h"
+#include "unix_connect.h"
 #include "errno_name.h"
 #include "fileio.h"
 #include "line_buffer.h"
@@ -31,23 +32,17 @@ struct client_conn {
 
 int client_conn_open(const char *path, struct client_conn **ret)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     _cleanup_close_ int fd = -EBADF;
     struct client_conn *c;
+    int r;
 
     if (!path)
         path = getenv(SENTRY_ENV_SOCKET);
     if (isempty(path))
         path = SENTRY_SOCKET_DEFAULT;
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
-
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return -errno;
+    r = unix_connect(path, &fd);
+    if (r < 0)
+        return r;
 
     c = calloc(1, sizeof(*c));
     if (!c)

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "parse_number.h"
 #include "smm_channel.h"
+#include "unix_connect.h"
 
 static int backend_read(struct smm_channel *c, struct sentry_msg_helper_msg *m)
 {
@@ -54,23 +55,6 @@ static const struct smm_channel_ops backend_ops = {
     .version = backend_version,
 };
 
-static int connect_unix(const char *path, int *ret_fd)
-{
-    _cleanup_close_ int fd = -EBADF;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-        return -errno;
-    *ret_fd = TAKE_FD(fd);
-    return 0;
-}
-
 /* A socket is connected to, anything else opened with flags. *ret_socket says which. */
 static int open_path(const char *path, int flags, int *ret_fd, bool *ret_socket)
 {
@@ -79,7 +63,7 @@ static int open_path(const char *path, int flags, int *ret_fd, bool *ret_socket)
 
     if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         *ret_socket = true;
-        return connect_unix(path, ret_fd);
+        return unix_connect(path, ret_fd);
     }
     *ret_socket = false;
     fd = open(path, flags | O_CLOEXEC, 0600);
