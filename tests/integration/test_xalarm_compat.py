@@ -307,7 +307,11 @@ class XalarmCompatTest(SentryTestCase):
         for rid, text in sent:
             self.report_ok(rid, 2, 1, text)
         got = [self.raw_record(s) for _ in sent]
-        self.assertEqual([(r[0], r[5]) for r in got], sent)
+        pairs = [(r[0], r[5]) for r in got]
+        self.assertEqual(sorted(pairs), sorted(sent))
+        # 1007 (a kernel's OOM notice) goes out before its commit, so it may overtake 1001, which
+        # was accepted before it and is still being stored (docs/alarms.md); the others keep order.
+        self.assertEqual([p for p in pairs if p[0] != 1007], [p for p in sent if p[0] != 1007])
         self.assertTrue(all(r[1] == 2 and r[2] == 1 for r in got), got)
         self.assertTrue(all(r[3] > 0 for r in got), got)
 
