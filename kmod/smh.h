@@ -19,6 +19,7 @@
 #define SMH_TIMEOUT_MS_MAX 3600000U /* every wait: 0 to one hour, as the reference */
 #define SMH_QUEUE_LEN_MAX  4096U
 #define SMH_CNA_MAX	   0xffffffU /* 24 bits, as the reference */
+#define SMH_RESERVE_KB_MAX 262144U   /* the OOM reserve: at most 256 MiB */
 
 /* The reclaim reasons of the reference's OOM notices (oom_info.reason, oom_rate_limit). */
 enum smh_oom_reason {
@@ -59,17 +60,18 @@ struct smh_waiter {
 
 /* Counters, shown in /sys/class/misc/sentry_msg_helper/stats/. */
 struct smh_stats {
-	atomic_long_t posted;	       /* notices queued */
-	atomic_long_t delivered;       /* notices read */
-	atomic_long_t dropped_full;    /* notices not queued: the queue was full */
-	atomic_long_t dropped_expired; /* notices dropped unread: their deadline had passed */
-	atomic_long_t answered;	       /* answers taken in time */
-	atomic_long_t answered_late;   /* answers refused with ETIME */
-	atomic_long_t answers_unknown; /* answers refused with ENOENT */
-	atomic_long_t unanswered;      /* waits that ended without an answer */
-	atomic_long_t oom_notices;     /* OOM notices sent */
-	atomic_long_t oom_suppressed;  /* OOM calls with no notice: same episode, rate limit */
-	atomic_long_t panic_notices;   /* panic notices sent (seen after a kdump) */
+	atomic_long_t posted;		/* notices queued */
+	atomic_long_t delivered;	/* notices read */
+	atomic_long_t dropped_full;	/* notices not queued: the queue was full */
+	atomic_long_t dropped_expired;	/* notices dropped unread: their deadline had passed */
+	atomic_long_t answered;		/* answers taken in time */
+	atomic_long_t answered_late;	/* answers refused with ETIME */
+	atomic_long_t answers_unknown;	/* answers refused with ENOENT */
+	atomic_long_t unanswered;	/* waits that ended without an answer */
+	atomic_long_t oom_notices;	/* OOM notices sent */
+	atomic_long_t oom_suppressed;	/* OOM calls with no notice: same episode, rate limit */
+	atomic_long_t panic_notices;	/* panic notices sent (seen after a kdump) */
+	atomic_long_t oom_reserve_lent; /* OOM notices that freed the page reserve */
 };
 
 extern struct smh_stats smh_stats;
@@ -106,6 +108,13 @@ int smh_oom_init(const char *rate_limit);
 void smh_oom_exit(void);
 int smh_oom_rate_limit_set(const char *spec);
 int smh_oom_rate_limit_show(char *buf, size_t size);
+
+/* smh_reserve.c */
+void smh_reserve_init(unsigned int kb);
+void smh_reserve_exit(void);
+unsigned long smh_reserve_lend(void);
+void smh_reserve_refill_later(void);
+unsigned long smh_reserve_pages(void);
 
 /* smh_panic.c */
 int smh_panic_init(const char *targets, unsigned int ack_port, unsigned int ack_baud);

@@ -142,6 +142,7 @@ SMH_COUNTER(unanswered);
 SMH_COUNTER(oom_notices);
 SMH_COUNTER(oom_suppressed);
 SMH_COUNTER(panic_notices);
+SMH_COUNTER(oom_reserve_lent);
 
 static ssize_t queued_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -161,10 +162,17 @@ static ssize_t boot_id_show(struct device *dev, struct device_attribute *attr, c
 }
 static DEVICE_ATTR_RO(boot_id);
 
+static ssize_t oom_reserve_pages_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", smh_reserve_pages());
+}
+static DEVICE_ATTR_RO(oom_reserve_pages);
+
 static struct attribute *smh_stats_attrs[] = {
 	&dev_attr_queued.attr,
 	&dev_attr_capacity.attr,
 	&dev_attr_boot_id.attr,
+	&dev_attr_oom_reserve_pages.attr,
 	&smh_attr_posted.attr.attr,
 	&smh_attr_delivered.attr.attr,
 	&smh_attr_dropped_full.attr.attr,
@@ -176,6 +184,7 @@ static struct attribute *smh_stats_attrs[] = {
 	&smh_attr_oom_notices.attr.attr,
 	&smh_attr_oom_suppressed.attr.attr,
 	&smh_attr_panic_notices.attr.attr,
+	&smh_attr_oom_reserve_lent.attr.attr,
 	NULL,
 };
 

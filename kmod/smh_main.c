@@ -12,6 +12,7 @@
  *   smh_panic.c   panic notifier: netpoll UDP out, polled serial line back
  *   smh_reboot.c  reboot notifier: KERNEL_REBOOT or POWER_OFF, waits for the answer
  *   smh_oom.c     OOM notifier: waits for pages to be freed, one wait per episode
+ *   smh_reserve.c the pages an OOM notice frees, so that its answer can be carried
  *   smh_inject.c  debugfs: notices on demand, for tests of the readers
  * One module stands for the reference's sentry_msg_helper, sentry_reporter and
  * sentry_remote_reporter; the latter two names are aliases of it.
@@ -67,6 +68,10 @@ static char *smh_eid_param;
 module_param_named(eid, smh_eid_param, charp, 0);
 MODULE_PARM_DESC(eid, "this node's EID, in its reboot and panic notices (up to 39 characters)");
 
+static unsigned int smh_oom_reserve_kb = 4096;
+module_param_named(oom_reserve_kb, smh_oom_reserve_kb, uint, 0444);
+MODULE_PARM_DESC(oom_reserve_kb,
+		 "pages kept for the answer to an OOM notice, KiB (0-262144, 4096)");
 static char *smh_oom_rate_limit_param;
 module_param_named(oom_rate_limit, smh_oom_rate_limit_param, charp, 0);
 MODULE_PARM_DESC(oom_rate_limit, "OOM notices per second and node: RR_DIRECT_RECLAIM:N,...");
@@ -127,6 +132,10 @@ static int __init smh_check_params(void)
 			return -EINVAL;
 		}
 	}
+	if (smh_oom_reserve_kb > SMH_RESERVE_KB_MAX) {
+		pr_err("oom_reserve_kb=%u: want 0-%u\n", smh_oom_reserve_kb, SMH_RESERVE_KB_MAX);
+		return -EINVAL;
+	}
 	if (smh_cna > SMH_CNA_MAX) {
 		pr_err("cna=%u: want 0-%u\n", smh_cna, SMH_CNA_MAX);
 		return -EINVAL;
@@ -162,15 +171,17 @@ static int __init smh_init(void)
 	ret = smh_reboot_init();
 	if (ret)
 		goto panic_exit;
+	smh_reserve_init(smh_oom_reserve_kb);
 	ret = smh_oom_init(smh_oom_rate_limit_param);
 	if (ret)
-		goto reboot_exit;
+		goto reserve_exit;
 	smh_inject_init();
 	pr_info("version %d.%d, queue of %u, boot id %016llx\n", SMH_VERSION_MAJOR,
 		SMH_VERSION_MINOR, smh_queue_len_param, smh_boot_id);
 	return 0;
 
-reboot_exit:
+reserve_exit:
+	smh_reserve_exit();
 	smh_reboot_exit();
 panic_exit:
 	smh_panic_exit();
@@ -188,6 +199,7 @@ static void __exit smh_exit(void)
 	smh_queue_stop(); /* ends the waits in progress, refuses new notices */
 	smh_inject_exit();
 	smh_oom_exit();
+	smh_reserve_exit();
 	smh_reboot_exit();
 	smh_panic_exit();
 	smh_proc_exit();

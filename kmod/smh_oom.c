@@ -131,6 +131,7 @@ static int smh_oom_notify(struct notifier_block *nb, unsigned long unused, void 
 	struct smh_waiter w;
 	unsigned int timeout_ms = READ_ONCE(smh_oom_timeout_ms);
 	long free_before, free_after;
+	unsigned long lent;
 	bool answered;
 	u64 t0, waited_ms;
 
@@ -152,14 +153,17 @@ static int smh_oom_notify(struct notifier_block *nb, unsigned long unused, void 
 		goto out;
 	}
 
-	free_before = global_zone_page_state(NR_FREE_PAGES);
 	t0 = ktime_get_ns();
 	if (smh_notice_post(&msg, &w))
 		goto out;
 	atomic_long_inc(&smh_stats.oom_notices);
-	pr_info("OOM notice %llu queued (pid %d %s), waiting up to %u ms for the answer\n",
-		msg.msgid, task_pid_nr(current), current->comm, timeout_ms);
+	lent = smh_reserve_lend();
+	/* counted after the reserve: only what the answer frees is growth */
+	free_before = global_zone_page_state(NR_FREE_PAGES);
+	pr_info("OOM notice %llu queued (pid %d %s), %lu reserve pages freed, waiting up to %u ms for the answer\n",
+		msg.msgid, task_pid_nr(current), current->comm, lent, timeout_ms);
 	answered = smh_notice_wait(&w, timeout_ms);
+	smh_reserve_refill_later();
 	free_after = global_zone_page_state(NR_FREE_PAGES);
 	waited_ms = div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC);
 	if (answered) {

@@ -201,9 +201,12 @@ def _vmstat(key):
 def guest_device(ko, facts):
     """Everything about the device and /proc that needs no real fault; facts as a dict."""
     facts["bad_param"] = _insmod(ko, "oom_timeout_ms=3600001")
+    facts["bad_reserve"] = [_insmod(ko, "oom_reserve_kb=262145")[0],
+                            _kernel_lines(r"oom_reserve_kb=262145: want 0-262144")]
     facts["insmod"] = _insmod(ko, "smh_message_buffer_length=4")
     if facts["insmod"][0] != 0:
         return
+    facts["reserve_pages"] = _stats()["oom_reserve_pages"]  # the default 4096 KiB, taken at load
     p = subprocess.run([SMH_TOOL, "version"], stdout=subprocess.PIPE, text=True)
     facts["tool_version"] = p.stdout.strip()
 
@@ -515,7 +518,10 @@ class KmodLab(unittest.TestCase):
     def test_device_version_and_params(self):
         f = self.device_facts()
         self.assertNotEqual(f["bad_param"][0], 0, "oom_timeout_ms=3600001 was taken")
+        self.assertNotEqual(f["bad_reserve"][0], 0, "oom_reserve_kb=262145 was taken")
+        self.assertTrue(f["bad_reserve"][1], "the kernel log does not say why: %s" % f["bad_reserve"])
         self.assertEqual(f["insmod"][0], 0, f["insmod"][1])
+        self.assertEqual(f["reserve_pages"], 4096 // (os.sysconf("SC_PAGESIZE") // 1024))
         self.assertEqual(f["version"], [1, 6])
         self.assertEqual(f["tool_version"], "version major=1 minor=6")
 

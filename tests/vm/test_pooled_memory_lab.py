@@ -157,7 +157,14 @@ def guest_oom(ko, facts):
                                text=True)
         hog_out = hog.communicate(timeout=240)[0]
         after = kl._stats()
+        try:
+            refilled = wait_for(lambda: kl._stats()["oom_reserve_pages"]
+                                == stats["oom_reserve_pages"], timeout=30, what="the reserve back")
+        except AssertionError:
+            refilled = False
         facts["oom_real"] = {
+            "reserve": [stats["oom_reserve_pages"], after["oom_reserve_lent"]
+                        - stats["oom_reserve_lent"], bool(refilled)],
             "hog": [hog_out, hog.returncode], "seconds": time.monotonic() - t0,
             "kills": kl._vmstat("oom_kill") - kills,
             "notices": after["oom_notices"] - stats["oom_notices"],
@@ -298,6 +305,10 @@ class PooledOomLab(unittest.TestCase):
         self.assertEqual(f["kills"], 0, "an OOM kill although the pool manager answered: %s" % f)
         self.assertGreaterEqual(f["notices"], 1, f)
         self.assertGreaterEqual(f["answered"], 1, f)
+        # the module's page reserve was freed for the relay, and taken back once memory was there
+        self.assertGreater(f["reserve"][0], 0, f)
+        self.assertEqual(f["reserve"][1], 1, f)
+        self.assertTrue(f["reserve"][2], f)
         self.assertTrue(f["stub"] and int(f["stub"][0][3]) == OOM_RESERVE_MB * 256, f)
         waited = [int(m.group(1)) for line in f["kernel"]
                   for m in [re.search(r"answered after (\d+) ms", line)] if m]
