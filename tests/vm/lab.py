@@ -23,10 +23,15 @@ story. As a module::
         vm.hmp("mce 0 9 0xbd000000000000c0 5 0x1000 0x8c")
         res = vm.wait()
 
+    # reboots=1: the guest may reboot once (a warm reset: RAM kept) and the command runs again
+    res = lab.run(["python3", "x.py"], reboots=1, timeout=300)
+    res.boots, res.resets                    # 2, [(seconds from QEMU's start, reason), ...]
+
 As a command::
 
     lab.py check
     lab.py run [--nvme SERIAL[,iops=N][,size=MB]] [--mem 1G] [--cpus 2] [--timeout S] -- CMD ARGS...
+    lab.py run --reboots N ... -- CMD ARGS...      (the guest may reboot N times)
     lab.py script FILE [ARGS...]
 
 Python 3 standard library only. Needs root, qemu-system-x86_64, a static busybox and the kernel
@@ -62,6 +67,7 @@ DEFAULT_MACHINE = "pc"
 DEVICE_WAIT_SECONDS = 30        # how long the guest waits for the devices it was given
 KVM_PROBE_SECONDS = 4           # a boot sector under a working KVM exits well within this
 QEMU = "qemu-system-x86_64"
+REBOOT_POLL_SECONDS = 0.05     # reboots=N: how often the watcher looks for a new boot
 WORKDIR_PREFIX = "sentry-lab."  # the run's work dir, in the temporary directory
 # The lab's own files in the share (/run/lab): for the init, the runner, and what they leave.
 SHARE_FILES = ("config", "cmd.marshal", "runner.py", "started", "stdout", "stderr", "status")
@@ -72,7 +78,8 @@ INITRAMFS_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 
 # The kernel command line before the caller's additions. `quiet` keeps the console to warnings
 # and worse (oopses, panics, OOM kills still show); pass quiet=False, or append "loglevel=7",
-# for the whole boot log. panic=-1 with -no-reboot ends the VM at once on a panic.
+# for the whole boot log. panic=-1 with -no-reboot ends the VM at once on a panic (with
+# reboots=N, the first N panics or reboots reset the VM instead).
 BASE_CMDLINE = ("console=ttyS0", "panic=-1", "8250.nr_uarts=1", "i8042.noaux", "i8042.nokbd")
 
 _live = []                      # VMs started and not yet stopped
@@ -659,6 +666,12 @@ class Result:
     guest_boot_seconds  the guest kernel's uptime when the command started
     run_seconds  the command's own time (None if it did not end)
     accel        "kvm" or "tcg"; kernel: the guest's release
+    boots        how many boots started the command (the runner wrote "started"): 1, or with
+                 reboots=N up to N+1; 0 when it never started
+    resets       with reboots=N: QEMU's RESET events, as (seconds from QEMU's start, reason)
+                 pairs; a reboot gives two or more (the guest's, then SeaBIOS's own: QEMU
+                 leaves the BIOS area as it was, so SeaBIOS takes its resume path, copies its
+                 image back and resets again before any guest code runs); [] otherwise
     """
 
     def __init__(self, **fields):
@@ -670,6 +683,8 @@ class Result:
         self.boot_seconds = self.guest_boot_seconds = self.run_seconds = None
         self.total_seconds = 0.0
         self.accel = self.kernel = None
+        self.boots = 0
+        self.resets = []
         self.__dict__.update(fields)
 
     @property
@@ -719,12 +734,23 @@ def parse_mem_mb(mem):
 
 class VM:
     """One lab run: a VM booted for one command, always torn down (stop(), the with block, at
-    exit, on SIGTERM/SIGHUP). start() boots, wait() gives the Result. Options as for run()."""
+    exit, on SIGTERM/SIGHUP). start() boots, wait() gives the Result. Options as for run().
+
+    reboots=N (default 0: QEMU's -no-reboot, a reboot or panic of the guest ends the VM) lets
+    the guest reboot N times: each reboot (or panic: the lab's panic=-1 reboots at once) is a
+    warm reset of the same VM, RAM kept, the same kernel, initramfs and share; the init and the
+    runner start again and run the command again (it tells the boots apart by files it leaves
+    in the share). A watcher thread counts the boots by the runner's "started" file in the
+    share (a new file each boot) and, on a QMP socket of its own, QEMU's RESET events (not the
+    boots: SeaBIOS adds resets of its own). Once boot N+1 has started the command, it sets
+    QEMU's reboot action to shutdown, so the next reboot or panic ends the VM (should QEMU
+    refuse, the watcher kills QEMU at the next reset): a guest that keeps crashing cannot loop.
+    A guest that crashes before its command starts is ended by the timeout."""
 
     def __init__(self, argv, timeout=DEFAULT_TIMEOUT, devices=(), env=None, cwd=None,
                  mem=DEFAULT_MEM, cpus=DEFAULT_CPUS, cpu=DEFAULT_CPU, machine=DEFAULT_MACHINE,
                  append=(), quiet=True, modules=(), accel="auto", share=None, files=None,
-                 keep=False, pvh=True):
+                 keep=False, pvh=True, reboots=0):
         if not argv or not all(isinstance(a, str) for a in argv):
             raise LabError("argv must be a non-empty list of strings, not %r" % (argv,))
         self.argv = list(argv)
@@ -741,6 +767,12 @@ class VM:
         self.modules = list(modules)
         self.accel_request = accel
         self.pvh = pvh
+        if int(reboots) < 0:
+            raise LabError("reboots must be 0 or more, not %r" % (reboots,))
+        self.reboots = int(reboots)
+        self.resets = []                # (seconds from QEMU's start, reason), by the watcher
+        self.boots = 0                  # boots that started the command, by the watcher
+        self._boot_watcher = None
         self.keep = keep or os.environ.get("SENTRY_LAB_KEEP") == "1"
         self.workdir = None
         self.share = share
@@ -784,6 +816,8 @@ class VM:
             raise LabError("cannot start %s: %s" % (argv[0], e)) from None
         finally:
             qemu_log.close()
+        if self.reboots:
+            self._watch_boots()
         return self
 
     def _modules(self):
@@ -853,8 +887,10 @@ class VM:
         # spinning at the patched site for good.
         accel = "tcg,thread=single" if self.accel == "tcg" else self.accel
         argv = [find_qemu(), "-accel", accel, "-cpu", self.cpu, "-machine", self.machine,
-                "-m", mem, "-smp", str(self.cpus), "-nodefaults", "-nographic", "-no-reboot",
-                "-kernel", image, "-initrd", initramfs, "-append", self.cmdline(),
+                "-m", mem, "-smp", str(self.cpus), "-nodefaults", "-nographic"]
+        if not self.reboots:
+            argv += ["-no-reboot"]
+        argv += ["-kernel", image, "-initrd", initramfs, "-append", self.cmdline(),
                 "-serial", "file:" + os.path.join(self.workdir, "console.log"),
                 "-monitor", "none",
                 "-qmp", "unix:%s,server=on,wait=off" % _opt(self._qmp_path()),
@@ -863,12 +899,94 @@ class VM:
                 "-virtfs", "local,path=%s,mount_tag=lab,security_model=none,multidevs=remap"
                            % _opt(self.share),
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if self.reboots:
+            argv += ["-qmp", "unix:%s,server=on,wait=off" % _opt(self._events_path())]
         for index, d in enumerate(self.devices):
             argv += d.qemu_args(self, index)
         return argv
 
     def _qmp_path(self):
         return os.path.join(self.workdir, "qmp.sock")
+
+    def _events_path(self):
+        """The boot watcher's own QMP socket (reboots=N): vm.qmp() keeps qmp.sock."""
+        return os.path.join(self.workdir, "events.sock")
+
+    # -- reboots
+    def _watch_boots(self):
+        """Connects to the events socket before the guest can reboot (its first boot takes
+        seconds; the monitor is there as QEMU starts) and leaves a thread watching the boots."""
+        s = self._qmp_connect(self._events_path())
+        try:
+            buf = b""
+            for cmd in (None, {"execute": "qmp_capabilities"}):
+                if cmd:
+                    s.sendall(json.dumps(cmd).encode() + b"\n")
+                while b"\n" not in buf:                         # the greeting, then the answer
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        raise OSError("QEMU closed it")
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                json.loads(line)
+        except (OSError, ValueError) as e:
+            s.close()
+            raise LabError("QEMU's event monitor: %s" % e) from None
+        s.settimeout(REBOOT_POLL_SECONDS)
+        self._boot_watcher = threading.Thread(target=self._boot_loop, args=(s, buf),
+                                              name="lab-boots", daemon=True)
+        self._boot_watcher.start()
+
+    def _count_boot(self, seen):
+        """Counts the runner's "started" file when it is a new one (a rename: a new inode)."""
+        try:
+            st = os.stat(os.path.join(self.share, "started"))
+        except FileNotFoundError:
+            return seen
+        key = (st.st_ino, st.st_mtime_ns)
+        if key != seen:
+            self.boots += 1
+        return key
+
+    def _boot_loop(self, s, buf):
+        """Until QEMU ends: boots, RESET events; the reboot action once the last boot runs."""
+        seen, capped = None, False
+        try:
+            while True:
+                seen = self._count_boot(seen)
+                if self.boots > self.reboots and not capped:
+                    s.sendall(json.dumps({"execute": "set-action",
+                                          "arguments": {"reboot": "shutdown"}}).encode() + b"\n")
+                    capped = True
+                try:
+                    chunk = s.recv(4096)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    break                                       # QEMU ended
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    self._boot_event(line, capped)
+        except OSError:
+            pass
+        finally:
+            s.close()
+            self._count_boot(seen)                              # a boot not seen yet
+
+    def _boot_event(self, line, capped):
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if "error" in msg:
+            print("lab: QEMU refused reboot=shutdown (%s); the next reset kills it"
+                  % msg["error"].get("desc", msg), file=sys.stderr)
+        if msg.get("event") != "RESET":
+            return
+        self.resets.append((time.time() - self.t0, msg.get("data", {}).get("reason", "reset")))
+        if capped and self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()                                    # the reboot action did not take
 
     def serial_path(self, name="ttyS1"):
         """The host end (a Unix socket) of the serial_line() device of this name."""
@@ -891,13 +1009,13 @@ class VM:
             time.sleep(0.05)
         return path
 
-    def _qmp_connect(self):
+    def _qmp_connect(self, path=None):
         deadline = time.monotonic() + 10          # QEMU creates the socket as it starts
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.settimeout(30)
             try:
-                s.connect(self._qmp_path())
+                s.connect(path or self._qmp_path())
                 return s
             except OSError as e:
                 s.close()
@@ -965,10 +1083,14 @@ class VM:
                      console=_read_text(os.path.join(work, "console.log")),
                      qemu_log=_read_text(os.path.join(work, "qemu.log")),
                      total_seconds=end - self.t0)
+        if self._boot_watcher is not None:
+            self._boot_watcher.join(5)                          # QEMU ended: its socket closed
+            res.boots, res.resets = self.boots, list(self.resets)
         started = os.path.join(share, "started")
         if os.path.exists(started):
             # the file's mtime comes from the host's clock, like t0
             res.boot_seconds = os.stat(started).st_mtime - self.t0
+            res.boots = res.boots or 1
             res.guest_boot_seconds = float(_read_fields(started).get("started", "nan"))
         status = _read_fields(os.path.join(self.share, "status"))
         kind = status.get("status")
@@ -1119,6 +1241,8 @@ def run(argv, **options):
         share=None    a host directory to use as /run/lab (kept); default: a temporary one
         files={}      {name: str or bytes} written into /run/lab before the boot
         keep=False    keep the work dir (console.log, qemu.log, share) and say where
+        reboots=0     how many times the guest may reboot (a warm reset, RAM kept; the command
+                      runs again in each boot); 0: a reboot or panic ends the VM (see VM)
     """
     with VM(argv, **options) as vm:
         return vm.wait()
@@ -1176,6 +1300,8 @@ def _add_run_options(p):
     p.add_argument("--share", help="a host directory to use as %s (kept)" % GUEST_SHARE)
     p.add_argument("--keep", action="store_true", help="keep the work dir and say where")
     p.add_argument("--console", action="store_true", help="print the guest console afterwards")
+    p.add_argument("--reboots", type=int, default=0, metavar="N",
+                   help="the guest may reboot N times (warm resets; the command runs again)")
 
 
 def _options_from_args(a):
@@ -1188,7 +1314,8 @@ def _options_from_args(a):
         devices.append(qemu_args(*a.qemu_arg))
     return dict(devices=devices, mem=a.mem, cpus=a.cpus, cpu=a.cpu, accel=a.accel,
                 timeout=a.timeout, env=dict(a.env), cwd=a.cwd, append=a.append,
-                quiet=not a.verbose_boot, modules=a.modules, share=a.share, keep=a.keep)
+                quiet=not a.verbose_boot, modules=a.modules, share=a.share, keep=a.keep,
+                reboots=a.reboots)
 
 
 def _report(res, show_console):
