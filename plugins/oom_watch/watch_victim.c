@@ -1,10 +1,10 @@
 /* watch_victim.c: the kernel's oom:mark_victim tracepoint, read with libtracefs and
  * libtraceevent from a private tracefs instance (instances/sentry_oom_watch: our enable and
- * buffer touch nobody else's tracing; one left by a killed run is taken over and cleared). The
- * library reads the event's format file; each record gives pid (always), and uid, comm and
- * memory figures on newer kernels. poll() watches the instance's trace_pipe only to wake up
- * (it is never read); the records come from the per-CPU raw buffers, all CPUs each time. The
- * comm comes from the event, else from /proc (the victim may be gone), its memory cgroup from
+ * buffer touch nobody else's tracing; one left by a killed run is taken over and cleared). Only
+ * the event's and the pages' format files are parsed; each record gives pid (always), and uid, comm
+ * and memory figures on newer kernels. poll() watches the instance's trace_pipe only to wake up (it
+ * is never read); the records come from the per-CPU raw buffers, all CPUs each time. The comm comes
+ * from the event, else from /proc (the victim may be gone), its memory cgroup from
  * /proc/<pid>/cgroup when that can be known (see victim_cgroup()), else null. Each victim is
  * alarm 1018 (MAJOR). Any library failure turns this source off alone, said once. */
 #include <errno.h>
@@ -27,7 +27,7 @@
 struct watch_victim {
     struct oom_watch *w;
     struct tracefs_instance *instance; /* ours: destroyed at close */
-    struct tep_handle *tep;            /* the "oom" system's formats */
+    struct tep_handle *tep;            /* the formats of oom:mark_victim and the pages */
     int event_id;                      /* oom:mark_victim's id in tep */
     int wake_fd;                       /* the instance's trace_pipe, polled, never read */
     bool off;                          /* a read failed: the source is off */
@@ -84,6 +84,41 @@ static int tracing_dir(struct oom_watch *w, const char **ret)
     return 0;
 }
 
+/* The formats of the ring buffer's pages and of oom:mark_victim, and nothing else: libtracefs's
+ * tracefs_local_events_system() also parses /proc/kallsyms, saved_cmdlines and printk_formats,
+ * which cost seconds of CPU and tens of MiB at each start (minutes and hundreds of MiB under
+ * a sanitizer) for symbols a victim's record never needs. NULL with errno on failure. */
+static struct tep_handle *victim_formats(void)
+{
+    enum tep_endian endian = tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN;
+    _cleanup_free_ char *header = NULL, *format = NULL;
+    int header_size = 0, format_size = 0;
+    struct tep_handle *tep;
+
+    header = tracefs_instance_file_read(NULL, "events/header_page", &header_size);
+    format = tracefs_event_file_read(NULL, "oom", "mark_victim", "format", &format_size);
+    if (!header || !format || header_size <= 0 || format_size <= 0) {
+        errno = errno ? errno : EIO;
+        return NULL;
+    }
+    tep = tep_alloc();
+    if (!tep) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    tep_set_file_bigendian(tep, endian);
+    tep_set_local_bigendian(tep, endian);
+    tep_set_long_size(tep, sizeof(long));
+    tep_set_page_size(tep, getpagesize());
+    if (tep_parse_header_page(tep, header, header_size, sizeof(long)) < 0 ||
+        tep_parse_event(tep, format, format_size, "oom") != TEP_ERRNO__SUCCESS) {
+        tep_free(tep);
+        errno = EBADMSG;
+        return NULL;
+    }
+    return tep;
+}
+
 int watch_victim_open(struct oom_watch *w, struct watch_victim **ret)
 {
     _cleanup_(victim_freep) struct watch_victim *v = calloc(1, sizeof(*v));
@@ -102,7 +137,7 @@ int watch_victim_open(struct oom_watch *w, struct watch_victim **ret)
         log_warning("no oom:mark_victim in tracefs at %s: OOM victims off", dir);
         return -ENOENT;
     }
-    v->tep = tracefs_local_events_system(dir, (const char *const[]){"oom", NULL});
+    v->tep = victim_formats();
     if (!v->tep)
         return log_warning_errno(errno ? errno : EIO,
                                  "cannot read the oom event formats in %s: %m; OOM victims off",
