@@ -1,10 +1,13 @@
 /* config_read.c: typed reads of configuration keys (see config_read.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
 
 #include "config_read.h"
+#include "macro.h"
 #include "parse_number.h"
 
 int config_reader_complain(struct config_reader *c, enum config_msg_level level,
@@ -93,4 +96,40 @@ int config_read_choice(struct config_reader *c, const char *section, const char 
         o += (size_t) n;
     }
     return bad_value(config_reader_complain(c, CONFIG_MSG_ERROR, e, "must be one of %s", list));
+}
+
+static int warn_unknown(struct config_reader *rd)
+{
+    for (size_t i = 0; i < rd->file->n_entries; i++) {
+        const struct ini_entry *e = &rd->file->entries[i];
+        if (e->used)
+            continue;
+        int r = config_reader_complain(rd, CONFIG_MSG_WARNING, e, "unknown key, ignored");
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int config_read_file(const char *path, const char *text, config_read_all_fn *read_all, void *ctx,
+                     struct config_msgs *msgs)
+{
+    _cleanup_(ini_file_done) struct ini_file file = {};
+    struct config_reader rd = {.file = &file, .msgs = msgs};
+    size_t errors;
+    int r;
+
+    assert_return(path && read_all && msgs, -EINVAL);
+    errors = msgs->n_errors;
+    r = text ? ini_file_parse_string(&file, path, text, 0, msgs)
+             : ini_file_load(&file, AT_FDCWD, path, NULL, 0, INI_FILE_SIZE_MAX, msgs);
+    if (r >= 0 && msgs->n_errors > errors)
+        r = -EINVAL; /* keys are read only from a file that parsed */
+    if (r >= 0)
+        r = read_all(ctx, &rd);
+    if (r >= 0)
+        r = warn_unknown(&rd);
+    if (r >= 0 && msgs->n_errors > errors)
+        r = -EINVAL;
+    return r;
 }

@@ -42,6 +42,13 @@ int config_read_double(struct config_reader *c, const char *section, const char 
 int config_read_choice(struct config_reader *c, const char *section, const char *key,
                        const char *const *choices, size_t n_choices, int *ret);
 
+/* Reads a plugin's whole configuration file: path's contents, or text (named path) when text
+ * is not NULL; then read_all(ctx, reader) key by key, then a warning for each key nothing read.
+ * 0 when the file holds no error, -EINVAL when it does (all of them in msgs), or what failed. */
+typedef int config_read_all_fn(void *ctx, struct config_reader *rd);
+int config_read_file(const char *path, const char *text, config_read_all_fn *read_all, void *ctx,
+                     struct config_msgs *msgs);
+
 /* Adds an error (or warning) about an entry in the usual format. */
 int config_reader_complain(struct config_reader *c, enum config_msg_level level,
                            const struct ini_entry *e, const char *format, ...) _printf_(4, 5);

@@ -139,8 +139,9 @@ static int read_log(struct config_reader *rd, int *ret)
     return r;
 }
 
-static int read_all(struct oom_config *c, struct config_reader *rd)
+static int read_all(void *ctx, struct config_reader *rd)
 {
+    struct oom_config *c = ctx;
     int r = 0;
 
 #define KEEP(expr)                        \
@@ -186,54 +187,15 @@ static int read_all(struct oom_config *c, struct config_reader *rd)
     return 0;
 }
 
-static int warn_unknown(struct config_reader *rd)
-{
-    for (size_t i = 0; i < rd->file->n_entries; i++) {
-        const struct ini_entry *e = &rd->file->entries[i];
-        if (e->used)
-            continue;
-        int r = config_reader_complain(rd, CONFIG_MSG_WARNING, e, "unknown key, ignored");
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int finish(struct oom_config *c, struct ini_file *file, struct config_msgs *msgs, int r)
-{
-    struct config_reader rd = {.file = file, .msgs = msgs};
-    size_t errors = msgs->n_errors;
-
-    if (r >= 0)
-        r = read_all(c, &rd);
-    if (r >= 0)
-        r = warn_unknown(&rd);
-    if (r >= 0 && msgs->n_errors > errors)
-        r = -EINVAL;
-    return r;
-}
-
 int oom_config_load(struct oom_config *c, const char *path, struct config_msgs *msgs)
 {
-    _cleanup_(ini_file_done) struct ini_file file = {};
-    size_t errors = msgs->n_errors;
-
-    assert_return(c && path && msgs, -EINVAL);
-    int r = ini_file_load(&file, AT_FDCWD, path, NULL, 0, INI_FILE_SIZE_MAX, msgs);
-    if (r >= 0 && msgs->n_errors > errors)
-        r = -EINVAL;
-    return finish(c, &file, msgs, r);
+    assert_return(c, -EINVAL);
+    return config_read_file(path, NULL, read_all, c, msgs);
 }
 
 int oom_config_load_string(struct oom_config *c, const char *path, const char *text,
                            struct config_msgs *msgs)
 {
-    _cleanup_(ini_file_done) struct ini_file file = {};
-    size_t errors = msgs->n_errors;
-
-    assert_return(c && path && text && msgs, -EINVAL);
-    int r = ini_file_parse_string(&file, path, text, 0, msgs);
-    if (r >= 0 && msgs->n_errors > errors)
-        r = -EINVAL;
-    return finish(c, &file, msgs, r);
+    assert_return(c && text, -EINVAL);
+    return config_read_file(path, text, read_all, c, msgs);
 }
