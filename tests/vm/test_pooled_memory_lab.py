@@ -288,8 +288,8 @@ class PooledMemoryLab(unittest.TestCase):
 
 
 class PooledOomLab(unittest.TestCase):
-    """A real OOM through sentryd. Not in sanitizer builds (tests/vm/CMakeLists.txt): sentryd
-    relays it only with its memory locked, and a sanitizer's shadow memory cannot be locked."""
+    """A real OOM through sentryd (vm.pooled_oom, in both builds: a sanitizer build's sentryd
+    cannot lock its memory, and the module's page reserve carries the relay all the same)."""
 
     def test_real_oom_answered_through_the_chain(self):
         labtest.require_lab()
