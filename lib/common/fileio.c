@@ -1,7 +1,9 @@
 /* fileio.c: see fileio.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,21 @@ int read_exact(int fd, void *buf, size_t len)
     return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int fsync_directory_of(const char *path)
+{
+    _cleanup_free_ char *copy = strdup(path);
+    _cleanup_close_ int fd = -EBADF;
+
+    if (!copy)
+        return -ENOMEM;
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    return fsync(fd) < 0 ? -errno : 0;
+}
+
+static int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                              bool durable)
 {
     char tmp[PATH_MAX];
     _cleanup_close_ int fd = -EBADF;
@@ -99,11 +115,25 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
     r = write_all(fd, data, len);
     if (r >= 0 && fchmod(fd, mode) < 0)
         r = -errno;
+    if (r >= 0 && durable && fsync(fd) < 0)
+        r = -errno;
     if (r >= 0 && rename(tmp, path) < 0)
         r = -errno;
-    if (r < 0)
+    if (r < 0) {
         unlink(tmp);
-    return r;
+        return r;
+    }
+    return durable ? fsync_directory_of(path) : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+    return write_file_replace(path, data, len, mode, false);
+}
+
+int write_file_durable(const char *path, const void *data, size_t len, mode_t mode)
+{
+    return write_file_replace(path, data, len, mode, true);
 }
 
 int mkdir_parents(const char *path, mode_t mode)

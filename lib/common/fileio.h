@@ -12,6 +12,9 @@ int read_file_bounded(int dirfd, const char *path, int open_flags, size_t max, c
                       size_t *ret_len, struct stat *st);
 /* Writes data to a temporary file beside path and renames it over path. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, with the file and then its directory fsynced: after a power cut path holds the old
+ * contents or the new ones, never an empty file. For state that must not be lost. */
+int write_file_durable(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p; the directories it creates get exactly mode (the umask does not apply). */
 int mkdir_parents(const char *path, mode_t mode);
 /* Writes all of buf (retrying on EINTR and short writes on a blocking fd). */

@@ -54,7 +54,7 @@ static int state_save(const char *path, const struct pstore_state *s)
         *slash = '\0';
         mkdir_parents(dir, 0755);
     }
-    r = write_file_atomic(path, text, strlen(text), 0644);
+    r = write_file_durable(path, text, strlen(text), 0644);
     if (r < 0)
         return log_error_errno(r, "cannot write %s: %m", path);
     return 0;

@@ -4,3 +4,9 @@ sentry_unit_test(test_mem_leaky_bucket SOURCES test_mem_leaky_bucket.c LIBS mem_
 sentry_unit_test(test_mem_table SOURCES test_mem_table.c LIBS mem_sentry_core)
 sentry_unit_test(test_mem_policy SOURCES test_mem_policy.c LIBS mem_sentry_core)
 sentry_unit_test(test_mem_config SOURCES test_mem_config.c LIBS mem_sentry_core)
+# The sysfs page offline against a fake kernel tree, its retry schedule, and the state file of
+# offlined pages.
+sentry_unit_test(test_mem_page_offline SOURCES test_mem_page_offline.c LIBS mem_sentry_core)
+sentry_unit_test(test_mem_offline_state SOURCES test_mem_offline_state.c LIBS mem_sentry_core)
+# Machine check records: memory or not, corrected or not, and whether the address names a page.
+sentry_unit_test(test_mem_mce_decode SOURCES test_mem_mce_decode.c LIBS mem_sentry_core)
