@@ -87,7 +87,7 @@ int read_exact(int fd, void *buf, size_t len)
     return 0;
 }
 
-static int fsync_directory_of(const char *path)
+int fsync_directory_of(const char *path)
 {
     _cleanup_free_ char *copy = strdup(path);
     _cleanup_close_ int fd = -EBADF;

@@ -15,6 +15,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* The same, with the file and then its directory fsynced: after a power cut path holds the old
  * contents or the new ones, never an empty file. For state that must not be lost. */
 int write_file_durable(const char *path, const void *data, size_t len, mode_t mode);
+/* fsync()s the directory that holds path: a rename or unlink in it is then durable. */
+int fsync_directory_of(const char *path);
 /* mkdir -p; the directories it creates get exactly mode (the umask does not apply). */
 int mkdir_parents(const char *path, mode_t mode);
 /* Writes all of buf (retrying on EINTR and short writes on a blocking fd). */

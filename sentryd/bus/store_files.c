@@ -1,8 +1,8 @@
 /* store_files.c: see store_files.h. */
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "store_files.h"
 
@@ -12,19 +12,6 @@ char *store_files_state_path(const char *path)
 {
     char *p;
     return asprintf(&p, "%s.state", path) < 0 ? NULL : p;
-}
-
-static int fsync_parent(const char *path)
-{
-    _cleanup_free_ char *copy = strdup(path);
-    _cleanup_close_ int fd = -EBADF;
-
-    if (!copy)
-        return -ENOMEM;
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    return fsync(fd) < 0 ? -errno : 0;
 }
 
 int store_files_move_aside(const char *path, time_t now, char **ret)
@@ -55,7 +42,7 @@ int store_files_move_aside(const char *path, time_t now, char **ret)
         if (rename(from, to) < 0 && (errno != ENOENT || i == 0))
             return -errno;
     }
-    int r = fsync_parent(path);
+    int r = fsync_directory_of(path);
     if (r < 0)
         return r;
     *ret = TAKE_PTR(target);
