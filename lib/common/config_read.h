@@ -26,6 +26,15 @@ static inline int config_read_keep_going(int r)
     return r == -EINVAL || r >= 0 ? 0 : r;
 }
 
+/* In a reader of many keys: goes on after an invalid value, returns what is worse (r must be
+ * an int of the caller). */
+#define CONFIG_READ_KEEP(r, expr)           \
+    do {                                    \
+        (r) = config_read_keep_going(expr); \
+        if ((r) < 0)                        \
+            return (r);                     \
+    } while (0)
+
 /* Decimal digits only, min ≤ value ≤ max. */
 int config_read_uint(struct config_reader *c, const char *section, const char *key, unsigned min,
                      unsigned max, unsigned *ret);

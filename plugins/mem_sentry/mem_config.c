@@ -170,12 +170,7 @@ static int read_all(void *ctx, struct config_reader *rd)
     struct mem_config *c = ctx;
     int r = 0;
 
-#define KEEP(expr)                        \
-    do {                                  \
-        r = config_read_keep_going(expr); \
-        if (r < 0)                        \
-            return r;                     \
-    } while (0)
+#define KEEP(expr) CONFIG_READ_KEEP(r, expr)
     for (int l = 0; l < _MEM_LEVEL_MAX; l++)
         KEEP(read_threshold(rd, (enum mem_level) l, &c->threshold[l]));
     KEEP(read_action(rd, &c->action));

@@ -144,12 +144,7 @@ static int read_all(void *ctx, struct config_reader *rd)
     struct oom_config *c = ctx;
     int r = 0;
 
-#define KEEP(expr)                        \
-    do {                                  \
-        r = config_read_keep_going(expr); \
-        if (r < 0)                        \
-            return r;                     \
-    } while (0)
+#define KEEP(expr) CONFIG_READ_KEEP(r, expr)
     KEEP(read_log(rd, &c->log_level));
     KEEP(read_bool(rd, "sources", "psi", &c->psi));
     KEEP(read_bool(rd, "sources", "memcg", &c->memcg));

@@ -319,18 +319,11 @@ class PooledOomLab(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--guest-chain":
+    guests = {"--guest-chain": guest_chain, "--guest-oom": guest_oom}
+    if len(sys.argv) == 3 and sys.argv[1] in guests:
         facts = {}
         try:
-            guest_chain(sys.argv[2], facts)
-        except Exception as e:  # the host says what failed, with the facts so far
-            facts["error"] = "%s: %s" % (type(e).__name__, e)
-        print(json.dumps(facts))
-        sys.exit(0)
-    if len(sys.argv) == 3 and sys.argv[1] == "--guest-oom":
-        facts = {}
-        try:
-            guest_oom(sys.argv[2], facts)
+            guests[sys.argv[1]](sys.argv[2], facts)
         except Exception as e:  # the host says what failed, with the facts so far
             facts["error"] = "%s: %s" % (type(e).__name__, e)
         print(json.dumps(facts))
