@@ -1,186 +1,75 @@
-/* watch_victim.c: the kernel's oom:mark_victim tracepoint, read with libtracefs and
- * libtraceevent from a private tracefs instance (instances/sentry_oom_watch: our enable and
- * buffer touch nobody else's tracing; one left by a killed run is taken over and cleared). Only
- * the event's and the pages' format files are parsed; each record gives pid (always), and uid, comm
- * and memory figures on newer kernels. poll() watches the instance's trace_pipe only to wake up (it
- * is never read); the records come from the per-CPU raw buffers, all CPUs each time. The comm comes
+/* watch_victim.c: the kernel's oom:mark_victim tracepoint, read from a private tracefs instance
+ * (instances/sentry_oom_watch, trace_reader.h). Each record gives pid (always), and uid, comm
+ * and memory figures on newer kernels. The comm comes
  * from the event, else from /proc (the victim may be gone), its memory cgroup from
  * /proc/<pid>/cgroup when that can be known (see victim_cgroup()), else null. Each victim is
  * alarm 1018 (MAJOR). Any library failure turns this source off alone, said once. */
 #include <errno.h>
 #include <event-parse.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tracefs.h>
 #include <unistd.h>
 
 #include "json_util.h"
 #include "log.h"
 #include "oom_watch.h"
+#include "trace_reader.h"
 #include "victim_fields.h"
 
 #define INSTANCE "sentry_oom_watch"
 #define PID_MAX  4194304
 
+static const struct trace_event_ref victim_events[] = {{"oom", "mark_victim"}};
+
 struct watch_victim {
     struct oom_watch *w;
-    struct tracefs_instance *instance; /* ours: destroyed at close */
-    struct tep_handle *tep;            /* the formats of oom:mark_victim and the pages */
-    int event_id;                      /* oom:mark_victim's id in tep */
-    int wake_fd;                       /* the instance's trace_pipe, polled, never read */
-    bool off;                          /* a read failed: the source is off */
+    struct trace_reader *reader;
+    bool off; /* a read failed: the source is off */
 };
-
-static void victim_release(struct watch_victim *v)
-{
-    if (v->wake_fd >= 0)
-        close(v->wake_fd); /* before the rmdir: an open file keeps the instance busy */
-    v->wake_fd = -1;
-    if (v->instance) {
-        if (tracefs_instance_destroy(v->instance) < 0)
-            log_warning_errno(errno, "cannot remove the trace instance " INSTANCE ": %m");
-        tracefs_instance_free(v->instance);
-        v->instance = NULL;
-    }
-    tep_free(v->tep);
-    v->tep = NULL;
-}
 
 static void victim_freep(struct watch_victim **v)
 {
     if (*v) {
-        victim_release(*v);
+        trace_reader_free((*v)->reader);
         free(*v);
     }
-}
-
-/* Where tracefs is: the configured path, else the mount libtracefs finds (never mounted here). */
-static int tracing_dir(struct oom_watch *w, const char **ret)
-{
-    const char *found = NULL, *dir;
-
-    if (w->cfg->tracefs) {
-        if (tracefs_set_tracing_dir(w->cfg->tracefs) < 0)
-            return log_warning_errno(errno, "tracefs at %s: %m; OOM victims off", w->cfg->tracefs);
-        *ret = w->cfg->tracefs;
-        return 0;
-    }
-    if (tracefs_tracing_dir_is_mounted(false, &found) <= 0 || !found) {
-        log_warning("tracefs is not mounted (oom_watch does not mount it): OOM victims off");
-        return -ENOENT;
-    }
-    /* mounted, so this finds it without mounting; the path above is the caller's copy (not
-     * the library's cached one) */
-    dir = tracefs_tracing_dir();
-    if (found != dir)
-        free((char *) found);
-    if (!dir) {
-        log_warning("tracefs is not mounted (oom_watch does not mount it): OOM victims off");
-        return -ENOENT;
-    }
-    *ret = dir;
-    return 0;
-}
-
-/* The formats of the ring buffer's pages and of oom:mark_victim, and nothing else: libtracefs's
- * tracefs_local_events_system() also parses /proc/kallsyms, saved_cmdlines and printk_formats,
- * which cost seconds of CPU and tens of MiB at each start (minutes and hundreds of MiB under
- * a sanitizer) for symbols a victim's record never needs. NULL with errno on failure. */
-static struct tep_handle *victim_formats(void)
-{
-    enum tep_endian endian = tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN;
-    _cleanup_free_ char *header = NULL, *format = NULL;
-    int header_size = 0, format_size = 0;
-    struct tep_handle *tep;
-
-    header = tracefs_instance_file_read(NULL, "events/header_page", &header_size);
-    format = tracefs_event_file_read(NULL, "oom", "mark_victim", "format", &format_size);
-    if (!header || !format || header_size <= 0 || format_size <= 0) {
-        errno = errno ? errno : EIO;
-        return NULL;
-    }
-    tep = tep_alloc();
-    if (!tep) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    tep_set_file_bigendian(tep, endian);
-    tep_set_local_bigendian(tep, endian);
-    tep_set_long_size(tep, sizeof(long));
-    tep_set_page_size(tep, getpagesize());
-    if (tep_parse_header_page(tep, header, header_size, sizeof(long)) < 0 ||
-        tep_parse_event(tep, format, format_size, "oom") != TEP_ERRNO__SUCCESS) {
-        tep_free(tep);
-        errno = EBADMSG;
-        return NULL;
-    }
-    return tep;
 }
 
 int watch_victim_open(struct oom_watch *w, struct watch_victim **ret)
 {
     _cleanup_(victim_freep) struct watch_victim *v = calloc(1, sizeof(*v));
-    const char *dir = NULL;
+    const struct trace_reader_opts opts = {
+        .what = "OOM victims",
+        .instance = INSTANCE,
+        .tracefs = w->cfg->tracefs,
+        .mount = false, /* oom_watch never mounts tracefs */
+    };
     struct tep_event *ev;
     int r;
 
     if (!v)
         return -ENOMEM;
     v->w = w;
-    v->wake_fd = -1;
-    r = tracing_dir(w, &dir);
+    r = trace_reader_open(&opts, victim_events, ELEMENTSOF(victim_events), &v->reader);
     if (r < 0)
         return r;
-    if (!tracefs_event_file_exists(NULL, "oom", "mark_victim", "format")) {
-        log_warning("no oom:mark_victim in tracefs at %s: OOM victims off", dir);
-        return -ENOENT;
-    }
-    v->tep = victim_formats();
-    if (!v->tep)
-        return log_warning_errno(errno ? errno : EIO,
-                                 "cannot read the oom event formats in %s: %m; OOM victims off",
-                                 dir);
-    ev = tep_find_event_by_name(v->tep, "oom", "mark_victim");
+    ev = tep_find_event(trace_reader_tep(v->reader), trace_reader_event_id(v->reader, 0));
     if (!ev || !tep_find_field(ev, victim_fields[VICTIM_FIELD_PID].name))
         return log_warning_errno(EBADMSG, "oom:mark_victim in %s has no pid field; OOM victims off",
-                                 dir);
-    v->event_id = ev->id;
+                                 trace_reader_dir(v->reader));
     log_info("oom:mark_victim has %d field(s)%s", ev->format.nr_fields,
              tep_find_field(ev, "comm") ? ", comm among them" : "");
-
-    v->instance = tracefs_instance_create(INSTANCE);
-    if (!v->instance)
-        return log_warning_errno(errno ? errno : EIO, "cannot make the trace instance " INSTANCE
-                                                      ": %m; OOM victims off");
-    if (!tracefs_instance_is_new(v->instance)) {
-        /* left by a plugin that was killed: take it over, as new */
-        tracefs_event_disable(v->instance, NULL, NULL);
-        tracefs_instance_file_clear(v->instance, "trace");
-        log_info("took over the trace instance " INSTANCE " left by an earlier run");
-    }
-    if (tracefs_event_enable(v->instance, "oom", "mark_victim") < 0)
-        return log_warning_errno(errno ? errno : EIO, "cannot enable oom:mark_victim in " INSTANCE
-                                                      ": %m; OOM victims off");
-    if (tracefs_trace_on(v->instance) < 0)
-        return log_warning_errno(errno ? errno : EIO,
-                                 "cannot turn tracing on in " INSTANCE ": %m; OOM victims off");
-    v->wake_fd =
-        tracefs_instance_file_open(v->instance, "trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (v->wake_fd < 0)
-        return log_warning_errno(errno ? errno : EIO,
-                                 "cannot open trace_pipe of " INSTANCE ": %m; OOM victims off");
-    log_info("OOM victims from %s/instances/" INSTANCE, dir);
+    log_info("OOM victims from %s/instances/" INSTANCE, trace_reader_dir(v->reader));
     *ret = TAKE_PTR(v);
     return 0;
 }
 
 int watch_victim_fds(struct watch_victim *v, struct pollfd *fds, int max)
 {
-    if (!v || v->off || v->wake_fd < 0 || max < 1)
+    if (!v || v->off || max < 1)
         return 0;
-    fds[0] = (struct pollfd){.fd = v->wake_fd, .events = POLLIN};
+    fds[0] = (struct pollfd){.fd = trace_reader_fd(v->reader), .events = POLLIN};
     return 1;
 }
 
@@ -313,33 +202,20 @@ static void victim(struct watch_victim *v, struct tep_event *event, struct tep_r
                     t);
 }
 
-static int victim_record(struct tep_event *event, struct tep_record *record, int cpu, void *ctx)
+static void victim_record(void *ctx, size_t i, struct tep_event *event, struct tep_record *record,
+                          int cpu)
 {
-    struct watch_victim *v = ctx;
-
-    /* the ring buffer was full: the kernel dropped events before this one (-1: how many is not
-     * known); only mark_victim is on in the instance, so they were victims */
-    if (record->missed_events > 0)
-        log_warning("trace buffer of CPU %d dropped %lld oom:mark_victim event(s)", cpu,
-                    record->missed_events);
-    else if (record->missed_events < 0)
-        log_warning("trace buffer of CPU %d dropped oom:mark_victim event(s)", cpu);
-    if (event && event->id == v->event_id)
-        victim(v, event, record);
-    return 0;
+    victim(ctx, event, record);
 }
 
 void watch_victim_handle(struct watch_victim *v, const struct pollfd *fds, int n)
 {
     if (!v || v->off || n < 1 || !(fds[0].revents & (POLLIN | POLLERR | POLLHUP)))
         return;
-    /* reads (and consumes) what every CPU's buffer holds, then returns */
-    errno = 0;
-    if (tracefs_iterate_raw_events(v->tep, v->instance, NULL, 0, victim_record, v) < 0) {
-        log_warning_errno(errno ? errno : EIO,
-                          "cannot read the trace instance " INSTANCE ": %m; OOM victims off");
+    if (trace_reader_read(v->reader, victim_record, v) < 0) {
         v->off = true;
-        victim_release(v);
+        trace_reader_free(v->reader);
+        v->reader = NULL;
     }
 }
 
