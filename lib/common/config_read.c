@@ -4,11 +4,15 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "config_read.h"
 #include "macro.h"
 #include "parse_number.h"
+
+#define PATH_MAX_LEN 4095
 
 int config_reader_complain(struct config_reader *c, enum config_msg_level level,
                            const struct ini_entry *e, const char *format, ...)
@@ -132,4 +136,52 @@ int config_read_file(const char *path, const char *text, config_read_all_fn *rea
     if (r >= 0 && msgs->n_errors > errors)
         r = -EINVAL;
     return r;
+}
+
+int config_read_bool(struct config_reader *rd, const char *section, const char *key, bool *ret)
+{
+    struct ini_entry *e = ini_file_find(rd->file, section, key);
+
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    if (parse_boolean(e->value, ret) < 0) {
+        int r = config_reader_complain(rd, CONFIG_MSG_ERROR, e, "expected yes or no");
+        return r < 0 ? r : -EINVAL;
+    }
+    return CONFIG_READ_SET;
+}
+
+/* An absolute path of at most PATH_MAX_LEN bytes, without "." or ".." parts or control
+ * characters: these paths go into the file system as root. */
+bool config_path_ok(const char *s)
+{
+    if (s[0] != '/' || strlen(s) > PATH_MAX_LEN)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return false;
+    for (const char *p = s; (p = strstr(p, "/.")) != NULL; p++)
+        if (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0')))
+            return false;
+    return true;
+}
+
+int config_read_path(struct config_reader *rd, const char *section, const char *key, char **ret)
+{
+    struct ini_entry *e = ini_file_find(rd->file, section, key);
+    char *s;
+
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    if (!config_path_ok(e->value)) {
+        int r = config_reader_complain(rd, CONFIG_MSG_ERROR, e,
+                                       "expected an absolute path without . or .. parts");
+        return r < 0 ? r : -EINVAL;
+    }
+    s = strdup(e->value);
+    if (!s)
+        return -ENOMEM;
+    free(*ret);
+    *ret = s;
+    return CONFIG_READ_SET;
 }

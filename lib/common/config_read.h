@@ -51,6 +51,14 @@ int config_read_double(struct config_reader *c, const char *section, const char 
 int config_read_choice(struct config_reader *c, const char *section, const char *key,
                        const char *const *choices, size_t n_choices, int *ret);
 
+/* yes/no, true/false, on/off, 1/0. */
+int config_read_bool(struct config_reader *c, const char *section, const char *key, bool *ret);
+
+/* An absolute path of at most PATH_MAX_LEN bytes without "." or ".." parts or control characters
+ * (these paths go into the file system as root); *ret (NULL or malloc'ed) is replaced by a copy. */
+int config_read_path(struct config_reader *c, const char *section, const char *key, char **ret);
+bool config_path_ok(const char *s);
+
 /* Reads a plugin's whole configuration file: path's contents, or text (named path) when text
  * is not NULL; then read_all(ctx, reader) key by key, then a warning for each key nothing read.
  * 0 when the file holds no error, -EINVAL when it does (all of them in msgs), or what failed. */

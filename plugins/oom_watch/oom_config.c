@@ -12,8 +12,6 @@
 #include "psi.h"
 #include "strv.h"
 
-#define PATH_MAX_LEN 4095
-
 int oom_config_init(struct oom_config *c)
 {
     *c = (struct oom_config){
@@ -42,54 +40,6 @@ void oom_config_done(struct oom_config *c)
     *c = (struct oom_config){0};
 }
 
-static int read_bool(struct config_reader *rd, const char *section, const char *key, bool *ret)
-{
-    struct ini_entry *e = ini_file_find(rd->file, section, key);
-
-    if (!e)
-        return CONFIG_READ_ABSENT;
-    if (parse_boolean(e->value, ret) < 0) {
-        int r = config_reader_complain(rd, CONFIG_MSG_ERROR, e, "expected yes or no");
-        return r < 0 ? r : -EINVAL;
-    }
-    return CONFIG_READ_SET;
-}
-
-/* An absolute path of at most PATH_MAX_LEN bytes, without "." or ".." parts or control
- * characters: these paths go into the file system as root. */
-static bool path_ok(const char *s)
-{
-    if (s[0] != '/' || strlen(s) > PATH_MAX_LEN)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char) *p < 0x20 || *p == 0x7f)
-            return false;
-    for (const char *p = s; (p = strstr(p, "/.")) != NULL; p++)
-        if (p[2] == '/' || p[2] == '\0' || (p[2] == '.' && (p[3] == '/' || p[3] == '\0')))
-            return false;
-    return true;
-}
-
-static int read_path(struct config_reader *rd, const char *section, const char *key, char **ret)
-{
-    struct ini_entry *e = ini_file_find(rd->file, section, key);
-    char *s;
-
-    if (!e)
-        return CONFIG_READ_ABSENT;
-    if (!path_ok(e->value)) {
-        int r = config_reader_complain(rd, CONFIG_MSG_ERROR, e,
-                                       "expected an absolute path without . or .. parts");
-        return r < 0 ? r : -EINVAL;
-    }
-    s = strdup(e->value);
-    if (!s)
-        return -ENOMEM;
-    free(*ret);
-    *ret = s;
-    return CONFIG_READ_SET;
-}
-
 /* A comma list of cgroup directories; empty: none. */
 static int read_cgroups(struct config_reader *rd, char ***ret)
 {
@@ -110,7 +60,7 @@ static int read_cgroups(struct config_reader *rd, char ***ret)
         if (!item)
             return -ENOMEM;
         const char *why = !*item                   ? "an empty item"
-                          : !path_ok(item)         ? "expected absolute paths of cgroup directories"
+                          : !config_path_ok(item)  ? "expected absolute paths of cgroup directories"
                           : strv_contains(l, item) ? "a cgroup given twice"
                           : strv_length(l) >= OOM_CONFIG_CGROUPS_MAX ? "more than 64 cgroups"
                                                                      : NULL;
@@ -146,10 +96,10 @@ static int read_all(void *ctx, struct config_reader *rd)
 
 #define KEEP(expr) CONFIG_READ_KEEP(r, expr)
     KEEP(read_log(rd, &c->log_level));
-    KEEP(read_bool(rd, "sources", "psi", &c->psi));
-    KEEP(read_bool(rd, "sources", "memcg", &c->memcg));
-    KEEP(read_bool(rd, "sources", "oom_victim", &c->oom_victim));
-    KEEP(read_bool(rd, "sources", "pstore", &c->pstore));
+    KEEP(config_read_bool(rd, "sources", "psi", &c->psi));
+    KEEP(config_read_bool(rd, "sources", "memcg", &c->memcg));
+    KEEP(config_read_bool(rd, "sources", "oom_victim", &c->oom_victim));
+    KEEP(config_read_bool(rd, "sources", "pstore", &c->pstore));
     KEEP(config_read_uint(rd, "psi", "window_us", PSI_WINDOW_MIN_US, PSI_WINDOW_MAX_US,
                           &c->window_us));
     KEEP(config_read_uint(rd, "psi", "some_stall_us", 0, PSI_WINDOW_MAX_US, &c->some_stall_us));
@@ -158,10 +108,10 @@ static int read_all(void *ctx, struct config_reader *rd)
     KEEP(config_read_uint(rd, "memcg", "poll_interval", 1, 3600, &c->poll_interval));
     struct ini_entry *t = ini_file_find(rd->file, "oom_victim", "tracefs");
     if (t && !streq(t->value, "auto"))
-        KEEP(read_path(rd, "oom_victim", "tracefs", &c->tracefs));
-    KEEP(read_path(rd, "pstore", "dir", &c->pstore_dir));
-    KEEP(read_path(rd, "pstore", "state_file", &c->state_file));
-    KEEP(read_bool(rd, "pstore", "remove_after_report", &c->remove_after_report));
+        KEEP(config_read_path(rd, "oom_victim", "tracefs", &c->tracefs));
+    KEEP(config_read_path(rd, "pstore", "dir", &c->pstore_dir));
+    KEEP(config_read_path(rd, "pstore", "state_file", &c->state_file));
+    KEEP(config_read_bool(rd, "pstore", "remove_after_report", &c->remove_after_report));
     KEEP(config_read_uint(rd, "alarm", "rate_limit_interval", 0, 86400, &c->rate_limit_interval));
 #undef KEEP
     /* a stall longer than its window never fires: the kernel refuses the trigger */
