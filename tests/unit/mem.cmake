@@ -10,3 +10,7 @@ sentry_unit_test(test_mem_page_offline SOURCES test_mem_page_offline.c LIBS mem_
 sentry_unit_test(test_mem_offline_state SOURCES test_mem_offline_state.c LIBS mem_sentry_core)
 # Machine check records: memory or not, corrected or not, and whether the address names a page.
 sentry_unit_test(test_mem_mce_decode SOURCES test_mem_mce_decode.c LIBS mem_sentry_core)
+# The RAS tracepoints' records, byte-exact under Debian 6.1's formats, and hostile ones.
+sentry_unit_test(test_mem_events SOURCES test_mem_events.c LIBS mem_sentry_core)
+target_compile_definitions(test_mem_events PRIVATE
+                           SENTRY_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
