@@ -8,12 +8,14 @@
  *                   refusal by the kernel costs nothing (mcelog's built-in default is off). */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config_read.h"
 #include "ini_file.h"
 #include "leaky_bucket.h"
 #include "mem_config.h"
+#include "page_offline.h"
 #include "parse_number.h"
 
 #define SEC_PER_DAY         (24ULL * 3600)
@@ -35,7 +37,11 @@ void mem_config_init(struct mem_config *c)
                 [MEM_LEVEL_DIMM] = {true, 10, SEC_PER_DAY},
                 [MEM_LEVEL_SOCKET] = {true, 100, SEC_PER_DAY},
             },
+        .mount_tracefs = true,
+        .buffer_kb = 1024,
         .action = MEM_ACTION_SOFT,
+        .max_tries = PAGE_OFFLINE_TRIES_DEFAULT,
+        .state_file = "/var/lib/sentry/mem_sentry.offline",
         .max_pages = 256,
         .max_mib = 0,
         .max_tracked_pages = 65536,
@@ -148,6 +154,31 @@ static int read_action(struct config_reader *rd, enum mem_action *ret)
     return r;
 }
 
+/* A path into a fixed buffer: config_read_path()'s checks, and the buffer's size. */
+static int read_path_into(struct config_reader *rd, const char *section, const char *key,
+                          bool empty_ok, char *buf, size_t size)
+{
+    struct ini_entry *e = ini_file_find(rd->file, section, key);
+    _cleanup_free_ char *path = NULL;
+    int r;
+
+    if (!e)
+        return CONFIG_READ_ABSENT;
+    if (empty_ok && !*e->value) {
+        buf[0] = '\0';
+        return CONFIG_READ_SET;
+    }
+    r = config_read_path(rd, section, key, &path);
+    if (r != CONFIG_READ_SET)
+        return r;
+    if (strlen(path) >= size) {
+        r = config_reader_complain(rd, CONFIG_MSG_ERROR, e, "longer than %zu bytes", size - 1);
+        return r < 0 ? r : -EINVAL;
+    }
+    snprintf(buf, size, "%s", path);
+    return CONFIG_READ_SET;
+}
+
 /* Offlined pages stay in the page table for good, so the budget must leave room in it. */
 static int check_budget(struct mem_config *c, struct config_reader *rd)
 {
@@ -171,11 +202,16 @@ static int read_all(void *ctx, struct config_reader *rd)
     int r = 0;
 
 #define KEEP(expr) CONFIG_READ_KEEP(r, expr)
+    KEEP(read_path_into(rd, "source", "tracefs", true, c->tracefs, sizeof(c->tracefs)));
+    KEEP(config_read_bool(rd, "source", "mount_tracefs", &c->mount_tracefs));
+    KEEP(config_read_uint(rd, "source", "buffer_kb", 4, 65536, &c->buffer_kb));
     for (int l = 0; l < _MEM_LEVEL_MAX; l++)
         KEEP(read_threshold(rd, (enum mem_level) l, &c->threshold[l]));
     KEEP(read_action(rd, &c->action));
     KEEP(config_read_uint(rd, "offline", "max_pages", 1, MAX_PAGES_MAX, &c->max_pages));
     KEEP(config_read_uint(rd, "offline", "max_mib", 0, MAX_PAGES_MAX, &c->max_mib));
+    KEEP(config_read_uint(rd, "offline", "max_tries", 1, PAGE_OFFLINE_TRIES_MAX, &c->max_tries));
+    KEEP(read_path_into(rd, "offline", "state_file", false, c->state_file, sizeof(c->state_file)));
     KEEP(config_read_uint(rd, "tracking", "max_tracked_pages", TRACKED_PAGES_MIN, TRACKED_PAGES_MAX,
                           &c->max_tracked_pages));
     KEEP(config_read_uint(rd, "tracking", "max_tracked_rows", TRACKED_ROWS_MIN, TRACKED_ROWS_MAX,

@@ -17,13 +17,21 @@ struct mem_threshold {
     uint64_t window_s;
 };
 
+#define MEM_CONFIG_PATH_MAX 255
+
 struct mem_config {
+    /* [source] where the kernel's events come from */
+    char tracefs[MEM_CONFIG_PATH_MAX + 1]; /* "": wherever tracefs is mounted */
+    bool mount_tracefs;                    /* none mounted: mount it at /sys/kernel/tracing */
+    unsigned buffer_kb;                    /* per-CPU ring of the instance */
     /* [thresholds] page, row, dimm, socket */
     struct mem_threshold threshold[_MEM_LEVEL_MAX];
     /* [offline] */
     enum mem_action action;
-    unsigned max_pages; /* isolation budget in pages */
-    unsigned max_mib;   /* and in MiB; 0: no MiB limit */
+    unsigned max_pages;                       /* isolation budget in pages */
+    unsigned max_mib;                         /* and in MiB; 0: no MiB limit */
+    unsigned max_tries;                       /* offline attempts of one page, the first included */
+    char state_file[MEM_CONFIG_PATH_MAX + 1]; /* the offlined pages (offline_state.h) */
     /* [tracking] bounds of the tables */
     unsigned max_tracked_pages, max_tracked_rows;
     /* [storm] */
