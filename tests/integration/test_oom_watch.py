@@ -12,8 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sentry_harness import BUILD_DIR, SLOW, SentryTestCase, read, run, wait_for  # noqa: E402
-from shipped_tasks import shipped_mod  # noqa: E402
+from sentry_harness import BUILD_DIR, SLOW, read, run, wait_for  # noqa: E402
+from plugin_case import PluginTestCase  # noqa: E402
 
 PLUGIN = os.path.join(BUILD_DIR, "plugins", "oom_watch", "oom_watch")
 MEMCG_V1 = "/sys/fs/cgroup/memory"
@@ -44,65 +44,23 @@ SHUTDOWN = ("Shutdown#1 Part1\n"
             "<6>[  300.000000] reboot: Power down\n")
 
 
-class OomWatchBase(SentryTestCase):
+class OomWatchBase(PluginTestCase):
     """A sentryd with the oom_watch task reading self.ini; no tests of its own."""
+    PLUGIN_NAME = "oom_watch"
+    PLUGIN = PLUGIN
 
     def setUp(self):
         super().setUp()
-        if not os.path.exists(PLUGIN):
-            self.skipTest("%s is not built" % PLUGIN)
-        self.ini = self.root.path("oom_watch.ini")
         self.state = self.root.path("var/lib/sentry/oom_watch.state")
         self.pstore = self.root.path("pstore")
         os.makedirs(self.pstore)
-        # registered after the root's cleanup, so it runs before the root is removed
-        self.addCleanup(self.check_sanitizer)
 
-    def check_sanitizer(self):
-        """Under the sanitizers a report of the plugin fails the test that ran it."""
-        log = self.root.task_log("oom_watch")
-        for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            if mark in log:
-                raise AssertionError("sanitizer report from oom_watch:\n"
-                                     + log[log.find(mark) - 200:][:3000])
-
-    def dump_on_failure(self):
-        return self.root.log()[-3000:] + "\n--- plugin:\n" + self.root.task_log("oom_watch")[-5000:]
-
-    # ---- helpers -------------------------------------------------------------------------------
-    def write_ini(self, **sections):
-        base = {
+    def ini_defaults(self):
+        return {
             "sources": {"psi": "no", "memcg": "no", "oom_victim": "no", "pstore": "no"},
             "pstore": {"dir": self.pstore, "state_file": self.state},
             "log": {"level": "debug"},
         }
-        for name, keys in sections.items():
-            base.setdefault(name, {}).update(keys)
-        with open(self.ini, "w") as f:
-            for name, keys in base.items():
-                f.write("[%s]\n" % name)
-                for k, v in keys.items():
-                    f.write("%s = %s\n" % (k, v))
-
-    def start(self):
-        text = shipped_mod("oom_watch", PLUGIN)
-        start = [l for l in text.splitlines() if l.startswith("task_start")][0]
-        text = text.replace(start, "task_start = %s --config %s" % (PLUGIN, self.ini))
-        self.root.write_mod("oom_watch", text=text)
-        self.root.start()
-
-    def alarms(self, aid):
-        out = self.root.ctl_json("alarms", "--id", str(aid), "--limit", "1000")["alarms"]
-        return [dict(a, text=json.loads(a["text"])) for a in out]
-
-    def wait_alarms(self, aid, n, timeout=20, cond=None):
-        def got():
-            a = [x for x in self.alarms(aid) if cond is None or cond(x["text"])]
-            return a if len(a) >= n else None
-        try:
-            return wait_for(got, timeout, what="%d alarm(s) %d" % (n, aid))
-        except AssertionError as e:
-            raise AssertionError("%s\n%s" % (e, self.dump_on_failure()))
 
     def run_once(self):
         """Starts the task (again) and waits until the pstore-only plugin has finished."""
