@@ -54,7 +54,7 @@ static const char *ctl_socket(const struct ctl *ctl)
 }
 
 /* "sentryctl: VERB: MESSAGE" (verb NULL: "sentryctl: MESSAGE"), or the JSON error object. */
-static void ctl_print_error(struct ctl *ctl, int err, const char *verb, const char *message)
+void ctl_print_error(struct ctl *ctl, int err, const char *verb, const char *message)
 {
     if (ctl->json) {
         _cleanup_json_ json_object *o = json_object_new_object(), *e = json_object_new_object();
@@ -133,6 +133,20 @@ int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object *
     }
     ctl_print_error(ctl, r, verb, message);
     return r == -EPERM || r == -EACCES ? EXIT_PERMISSION : EXIT_FAILED;
+}
+
+json_object *ctl_task_args(const char *name)
+{
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "task", json_object_new_string(name));
+    return a;
+}
+
+int ctl_call_task(struct ctl *ctl, const char *verb, const char *name, json_object **ret)
+{
+    _cleanup_json_ json_object *args = ctl_task_args(name);
+
+    return ctl_call(ctl, verb, args, ret);
 }
 
 /* One JSON scalar (or key), serialized by json-c and made safe for the terminal. */

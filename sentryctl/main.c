@@ -7,8 +7,8 @@
 #include "sentry/sentry.h"
 #include "sentryctl.h"
 
-static const struct ctl_command *const command_tables[] = {task_commands, alarm_commands,
-                                                           io_commands, set_commands, NULL};
+static const struct ctl_command *const command_tables[] = {
+    task_commands, alarm_commands, io_commands, set_commands, mem_commands, NULL};
 
 static void help(void)
 {

@@ -37,10 +37,19 @@ extern const struct ctl_command task_commands[];
 extern const struct ctl_command alarm_commands[];
 extern const struct ctl_command io_commands[];
 extern const struct ctl_command set_commands[];
+extern const struct ctl_command mem_commands[];
 
 /* Connects (once) and sends a request; on failure prints the error (text or JSON) and returns
  * the exit code; 0 with *ret (may be NULL) on success. */
 int ctl_call(struct ctl *ctl, const char *verb, json_object *args, json_object **ret);
+/* The arguments of a request about one task: {"task": name}. */
+json_object *ctl_task_args(const char *name);
+/* ctl_call() of a verb that takes one task name and nothing else (get_result, start, ...). */
+int ctl_call_task(struct ctl *ctl, const char *verb, const char *name, json_object **ret);
+/* An error found by sentryctl itself, printed as those of sentryd are: "sentryctl: VERB:
+ * MESSAGE" on stderr, or with --json the error object ({"error":{"code","message"}}) on stdout;
+ * err is an errno (its name is the code). */
+void ctl_print_error(struct ctl *ctl, int err, const char *verb, const char *message);
 /* Parses the options common to every command (--json, --help) with getopt_long; extra options
  * in `extra`/`extra_short`; returns the option char, -1 at the end, or EXIT_USAGE+1000 on an
  * error. The command's own help text is printed for --help (returns 'h'). */

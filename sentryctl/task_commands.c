@@ -35,19 +35,11 @@ static int task_arg(struct ctl *ctl, int argc, char **argv, const char *help, co
     return r;
 }
 
-static json_object *task_args(const char *name)
-{
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "task", json_object_new_string(name));
-    return a;
-}
-
 /* The commands that take one task name and send it with their verb: *ret gets the result.
  * Returns the exit code; *ret stays NULL when there is nothing to print. */
 static int call_with_task(struct ctl *ctl, int argc, char **argv, const char *verb,
                           const char *help, json_object **ret)
 {
-    _cleanup_json_ json_object *args = NULL;
     const char *name = NULL;
     bool done;
     int r = task_arg(ctl, argc, argv, help, &name, &done);
@@ -55,8 +47,7 @@ static int call_with_task(struct ctl *ctl, int argc, char **argv, const char *ve
     *ret = NULL;
     if (done)
         return r;
-    args = task_args(name);
-    return ctl_call(ctl, verb, args, ret);
+    return ctl_call_task(ctl, verb, name, ret);
 }
 
 static int cmd_list(struct ctl *ctl, int argc, char **argv)
@@ -149,7 +140,7 @@ static int cmd_status(struct ctl *ctl, int argc, char **argv)
     const char *name;
     if (ctl_task_operand(argc, argv, &name) != EXIT_OK)
         return EXIT_USAGE;
-    args = task_args(name);
+    args = ctl_task_args(name);
     json_object_object_add(args, "lines", json_object_new_uint64(lines));
     r = ctl_call(ctl, "status", args, &res);
     if (r != EXIT_OK || !res)
