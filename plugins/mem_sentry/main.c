@@ -19,9 +19,9 @@
 #include "mem_sentry.h"
 #include "sentry-build-config.h"
 
-#define HEARTBEAT_NS   (20ULL * 1000000000ULL) /* the .mod asks for one every 60 s */
-#define TICK_NS        (5ULL * 1000000000ULL)  /* buckets draining, HardwareCorrupted */
-#define VIEW_EVERY_NS  (2ULL * 1000000000ULL)  /* the result's details, when they changed */
+#define HEARTBEAT_NS  (20ULL * 1000000000ULL) /* the .mod asks for one every 60 s */
+#define TICK_NS       (5ULL * 1000000000ULL)  /* buckets draining, HardwareCorrupted */
+#define VIEW_EVERY_NS (2ULL * 1000000000ULL)  /* the result's details, when they changed */
 
 static volatile sig_atomic_t stop_asked, reload_asked;
 
@@ -128,6 +128,12 @@ static int start_policy(struct mem_sentry *m)
         return log_error_errno(r, "cannot set up the policy: %m");
     /* pages already offlined (the state file) count against the isolation budget */
     m->policy.stats.offlined_pages = m->offlined.n;
+    unsigned cpus_gone = m->cpu.offlined; /* CPUs offlined stay counted across a reload */
+    cpu_policy_done(&m->cpu);
+    r = cpu_policy_init(&m->cpu, &m->cfg);
+    if (r < 0)
+        return log_error_errno(r, "cannot set up the CPU policy: %m");
+    m->cpu.offlined = cpus_gone;
     return 0;
 }
 
@@ -176,7 +182,8 @@ static int watch_config(const char *path, char **name)
     if (fd < 0)
         return log_warning_errno(errno, "inotify: %m; only SIGHUP reloads the configuration"), -1;
     if (inotify_add_watch(fd, dirname(copy), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-        log_warning_errno(errno, "cannot watch %s: %m; only SIGHUP reloads the configuration", copy);
+        log_warning_errno(errno, "cannot watch %s: %m; only SIGHUP reloads the configuration",
+                          copy);
         close(fd);
         return -1;
     }
@@ -322,6 +329,7 @@ int main(int argc, char **argv)
     trace_reader_free(m.reader);
     if (m.policy_ok)
         mem_policy_done(&m.policy);
+    cpu_policy_done(&m.cpu);
     offline_state_done(&m.offlined);
     sentry_close(m.client);
     rcu_unregister_thread();

@@ -25,6 +25,7 @@ void mce_decode(const struct mce_raw *r, unsigned page_shift, struct mce_memory 
         return;
     out->overflow = r->status & MCI_STATUS_OVER;
     out->pcc = r->status & MCI_STATUS_PCC;
+    out->uc = r->status & MCI_STATUS_UC;
     if ((code & MCACOD_MEMCTL_MASK) != MCACOD_MEMCTL_MATCH) {
         out->kind = MCE_NOT_MEMORY;
         return;

@@ -34,6 +34,7 @@ enum mce_kind {
 
 struct mce_memory {
     enum mce_kind kind;
+    bool uc;              /* UC: not corrected (any valid record, memory or not) */
     bool overflow;        /* OVER: errors were lost in this bank before this one */
     bool pcc;             /* processor context corrupt: the kernel panics */
     bool page_valid;      /* phys_addr names a page (or a finer grain) */

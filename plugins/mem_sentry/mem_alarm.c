@@ -29,8 +29,7 @@ static const struct mem_alarm_def defs[_MEM_ALARM_KIND_MAX] = {
     [MEM_ALARM_STORM_END] = {"ce_storm", SENTRY_ALARM_MAJOR, SENTRY_ALARM_RECOVER},
     /* HardwareCorrupted of /proc/meminfo past its limit, and back */
     [MEM_ALARM_CORRUPTED_OVER] = {"hardware_corrupted", SENTRY_ALARM_MAJOR, SENTRY_ALARM_OCCUR},
-    [MEM_ALARM_CORRUPTED_UNDER] = {"hardware_corrupted", SENTRY_ALARM_MAJOR,
-                                   SENTRY_ALARM_RECOVER},
+    [MEM_ALARM_CORRUPTED_UNDER] = {"hardware_corrupted", SENTRY_ALARM_MAJOR, SENTRY_ALARM_RECOVER},
     /* an uncorrected memory error (machine check, EDAC, firmware log) */
     [MEM_ALARM_UNCORRECTED] = {"uncorrected", SENTRY_ALARM_CRITICAL, SENTRY_ALARM_OCCUR},
     /* a deferred error: not consumed yet */
@@ -43,6 +42,9 @@ static const struct mem_alarm_def defs[_MEM_ALARM_KIND_MAX] = {
     [MEM_ALARM_OTHER_ERROR] = {"hardware_error", SENTRY_ALARM_MINOR, SENTRY_ALARM_OCCUR},
     /* the kernel dropped records of the trace instance (its ring was full) */
     [MEM_ALARM_EVENTS_LOST] = {"events_lost", SENTRY_ALARM_MAJOR, SENTRY_ALARM_OCCUR},
+    /* a CPU's corrected errors (not memory) past their threshold, with its offline if asked */
+    [MEM_ALARM_CPU_THRESHOLD] = {"cpu_ce_threshold", SENTRY_ALARM_MAJOR, SENTRY_ALARM_OCCUR},
+    [MEM_ALARM_CPU_RECOVER] = {"cpu_ce_threshold", SENTRY_ALARM_MAJOR, SENTRY_ALARM_RECOVER},
 };
 
 const char *mem_alarm_kind_to_string(enum mem_alarm_kind k)

@@ -26,6 +26,7 @@
 #define TRACKED_ROWS_MIN    64U
 #define TRACKED_ROWS_MAX    1048576U
 #define CORRUPTED_LIMIT_MAX 2147483647U
+#define CPU_MAX_OFFLINE_MAX 8192U
 
 void mem_config_init(struct mem_config *c)
 {
@@ -49,6 +50,9 @@ void mem_config_init(struct mem_config *c)
         .storm_threshold = 1000,
         .storm_window_s = 60,
         .hardware_corrupted_limit_kb = 4096,
+        .cpu_threshold = {true, 10, SEC_PER_DAY},
+        .cpu_offline = false,
+        .cpu_max_offline = 1,
     };
 }
 
@@ -117,9 +121,10 @@ static int bad(struct config_reader *rd, const struct ini_entry *e, const char *
     return r < 0 ? r : -EINVAL;
 }
 
-static int read_threshold(struct config_reader *rd, enum mem_level level, struct mem_threshold *ret)
+static int read_threshold(struct config_reader *rd, const char *section, const char *key,
+                          struct mem_threshold *ret)
 {
-    struct ini_entry *e = ini_file_find(rd->file, "thresholds", mem_level_to_string(level));
+    struct ini_entry *e = ini_file_find(rd->file, section, key);
 
     if (!e)
         return CONFIG_READ_ABSENT;
@@ -206,7 +211,8 @@ static int read_all(void *ctx, struct config_reader *rd)
     KEEP(config_read_bool(rd, "source", "mount_tracefs", &c->mount_tracefs));
     KEEP(config_read_uint(rd, "source", "buffer_kb", 4, 65536, &c->buffer_kb));
     for (int l = 0; l < _MEM_LEVEL_MAX; l++)
-        KEEP(read_threshold(rd, (enum mem_level) l, &c->threshold[l]));
+        KEEP(read_threshold(rd, "thresholds", mem_level_to_string((enum mem_level) l),
+                            &c->threshold[l]));
     KEEP(read_action(rd, &c->action));
     KEEP(config_read_uint(rd, "offline", "max_pages", 1, MAX_PAGES_MAX, &c->max_pages));
     KEEP(config_read_uint(rd, "offline", "max_mib", 0, MAX_PAGES_MAX, &c->max_mib));
@@ -218,6 +224,9 @@ static int read_all(void *ctx, struct config_reader *rd)
                           &c->max_tracked_rows));
     KEEP(config_read_uint(rd, "storm", "threshold", 2, LEAKY_RATE_N_MAX, &c->storm_threshold));
     KEEP(read_duration(rd, "storm", "window", STORM_WINDOW_MAX_S, &c->storm_window_s));
+    KEEP(read_threshold(rd, "cpu", "threshold", &c->cpu_threshold));
+    KEEP(config_read_bool(rd, "cpu", "offline", &c->cpu_offline));
+    KEEP(config_read_uint(rd, "cpu", "max_offline", 0, CPU_MAX_OFFLINE_MAX, &c->cpu_max_offline));
     KEEP(config_read_uint(rd, "meminfo", "hardware_corrupted_limit_kb", 0, CORRUPTED_LIMIT_MAX,
                           &c->hardware_corrupted_limit_kb));
 #undef KEEP

@@ -37,6 +37,10 @@ struct mem_config {
     /* [storm] */
     unsigned storm_threshold; /* corrected errors of all kinds ... */
     uint64_t storm_window_s;  /* ... within this many seconds start a storm */
+    /* [cpu] corrected errors of a CPU (not memory) */
+    struct mem_threshold cpu_threshold;
+    bool cpu_offline;         /* offline a CPU past its threshold */
+    unsigned cpu_max_offline; /* at most this many */
     /* [meminfo] */
     unsigned hardware_corrupted_limit_kb; /* 0: not watched */
 };

@@ -44,8 +44,10 @@ const char *mem_event_kind_to_string(enum mem_event_kind k)
 }
 
 static const char *const severity_names[_MEM_SEV_MAX] = {
-    [MEM_SEV_CORRECTED] = "corrected",     [MEM_SEV_DEFERRED] = "deferred",
-    [MEM_SEV_UNCORRECTED] = "uncorrected", [MEM_SEV_FATAL] = "fatal",
+    [MEM_SEV_CORRECTED] = "corrected",
+    [MEM_SEV_DEFERRED] = "deferred",
+    [MEM_SEV_UNCORRECTED] = "uncorrected",
+    [MEM_SEV_FATAL] = "fatal",
     [MEM_SEV_INFO] = "info",
 };
 
@@ -130,8 +132,7 @@ static int parse_mce(struct tep_event *e, struct tep_record *r, unsigned page_sh
     bool have_socket;
     uint64_t v;
 
-    if (trace_field_uint(e, r, "status", &raw.status) < 0 ||
-        trace_field_uint(e, r, "bank", &v) < 0)
+    if (trace_field_uint(e, r, "status", &raw.status) < 0 || trace_field_uint(e, r, "bank", &v) < 0)
         return -EBADMSG;
     raw.bank = (uint8_t) v;
     trace_field_uint(e, r, "addr", &raw.addr);
@@ -145,8 +146,19 @@ static int parse_mce(struct tep_event *e, struct tep_record *r, unsigned page_sh
     if (trace_field_uint(e, r, "cpuvendor", &v) == 0)
         raw.cpuvendor = (uint8_t) v;
     mce_decode(&raw, page_shift, &m);
-    if (m.kind != MCE_MEMORY_CE && m.kind != MCE_MEMORY_UCE)
+    if (m.kind == MCE_NOT_VALID)
         return 1;
+    out->cpu = raw.cpu;
+    if (m.kind == MCE_NOT_MEMORY) {
+        out->severity = !m.uc ? MEM_SEV_CORRECTED : m.pcc ? MEM_SEV_FATAL : MEM_SEV_UNCORRECTED;
+        add(out->record, "cpu", json_object_new_int64(raw.cpu));
+        if (have_socket)
+            add(out->record, "socket", json_object_new_int64(raw.socketid));
+        add(out->record, "bank", json_object_new_int(raw.bank));
+        add_hex(out->record, "status", raw.status);
+        add_hex(out->record, "mca_error_code", raw.status & 0xffff);
+        return 0;
+    }
     out->memory = true;
     out->severity = m.kind == MCE_MEMORY_CE ? MEM_SEV_CORRECTED
                     : m.pcc                 ? MEM_SEV_FATAL
@@ -420,7 +432,7 @@ int mem_event_parse(enum mem_event_kind kind, struct tep_handle *tep, struct tep
 {
     int r;
 
-    *out = (struct mem_event){.kind = kind, .severity = MEM_SEV_INFO};
+    *out = (struct mem_event){.kind = kind, .severity = MEM_SEV_INFO, .cpu = -1};
     if (kind < 0 || kind >= _MEM_EVENT_KIND_MAX || !event || !record || page_shift >= 64)
         return -EINVAL;
     out->record = json_object_new_object();
@@ -453,7 +465,7 @@ int mem_event_parse(enum mem_event_kind kind, struct tep_handle *tep, struct tep
     }
     if (r != 0) {
         mem_event_done(out);
-        *out = (struct mem_event){.kind = kind};
+        *out = (struct mem_event){.kind = kind, .cpu = -1};
         return r;
     }
     json_object *o = out->record;

@@ -7,7 +7,7 @@
  * becomes a mem_event: its severity, whether it is about memory (then the corrected-error event for
  * the policy), and a JSON object of what it says, which goes into the alarm's text as "record".
  *
- *   mce:mce_record            x86 machine checks (mce_decode.h); memory errors only
+ *   mce:mce_record            x86 machine checks (mce_decode.h), memory or not
  *   ras:mc_event              EDAC memory controllers: count, type, DIMM label, layers, address
  *   ras:memory_failure_event  the kernel's action on a poisoned page and its result
  *   ras:extlog_mem_event      the firmware's extended error log (CPER memory section)
@@ -57,20 +57,22 @@ struct json_object;
 struct mem_event {
     enum mem_event_kind kind;
     enum mem_severity severity;
-    bool memory;             /* about memory */
-    bool counted;            /* a corrected memory error for the policy: ce is set */
-    struct mem_ce_event ce;  /* address, DIMM (or controller and channel), socket, count */
-    bool page_valid;         /* pfn names the page (uncorrected errors, memory failures) */
-    uint64_t pfn;            /* ... */
-    int64_t pid;             /* SIGBUS: the process; 0 otherwise */
-    int sigbus_code;         /* BUS_MCEERR_AR (4) or _AO (5); other codes are not memory */
+    bool memory;                /* about memory */
+    bool counted;               /* a corrected memory error for the policy: ce is set */
+    struct mem_ce_event ce;     /* address, DIMM (or controller and channel), socket, count */
+    bool page_valid;            /* pfn names the page (uncorrected errors, memory failures) */
+    uint64_t pfn;               /* ... */
+    int64_t cpu;                /* MCE: the CPU that logged it; -1 otherwise */
+    int64_t pid;                /* SIGBUS: the process; 0 otherwise */
+    int sigbus_code;            /* BUS_MCEERR_AR (4) or _AO (5); other codes are not memory */
     struct json_object *record; /* owned: what the record says, for the alarm */
 };
 
 /* Parses one record of kind. page_shift: the kernel's. 0 with *out set (out->record to be put by
  * mem_event_done()), -EBADMSG when the record lacks a field the kind cannot do without, -ENOMEM;
- * 1 when the record is not worth anything (an MCE that is not about memory, a SIGBUS that is not
- * a memory error): out is then empty. */
+ * 1 when the record is not worth anything (an MCE without VAL, a SIGBUS that is not a memory
+ * error): out is then empty. An MCE that is not about memory is an event with memory false and
+ * its CPU (a CPU's corrected-error storm is counted, cpu_policy.h). */
 int mem_event_parse(enum mem_event_kind kind, struct tep_handle *tep, struct tep_event *event,
                     struct tep_record *record, unsigned page_shift, struct mem_event *out);
 void mem_event_done(struct mem_event *ev);

@@ -27,8 +27,8 @@ static void dimm_name(const struct mem_key *k, char *buf, size_t size)
     unsigned tag = (unsigned) (k->a >> 56);
 
     if (tag == 1)
-        snprintf(buf, size, "mc%u %d:%d:%d", (unsigned) (k->a >> 24) & 0xff,
-                 (int8_t) (k->a >> 16), (int8_t) (k->a >> 8), (int8_t) k->a);
+        snprintf(buf, size, "mc%u %d:%d:%d", (unsigned) (k->a >> 24) & 0xff, (int8_t) (k->a >> 16),
+                 (int8_t) (k->a >> 8), (int8_t) k->a);
     else
         snprintf(buf, size, "socket %u bank %u channel %u", (unsigned) (k->a >> 16) & 0xffffffffU,
                  (unsigned) (k->a >> 8) & 0xff, (unsigned) k->a & 0xff);
@@ -222,10 +222,9 @@ static void act(struct mem_sentry *m, const struct mem_decision *d)
         t = mem_alarm_text(m, over ? MEM_ALARM_CE_THRESHOLD : MEM_ALARM_CE_RECOVER);
         if (t)
             threshold_text(t, d);
-        mem_alarm(m,
-                  over ? MEM_ALARM_CE_THRESHOLD : MEM_ALARM_CE_RECOVER,
+        mem_alarm(m, over ? MEM_ALARM_CE_THRESHOLD : MEM_ALARM_CE_RECOVER,
                   d->level == MEM_LEVEL_DIMM || d->level == MEM_LEVEL_SOCKET ? SENTRY_ALARM_MAJOR
-                                                                              : 0,
+                                                                             : 0,
                   key, t);
         break;
     }
@@ -250,7 +249,8 @@ static void act(struct mem_sentry *m, const struct mem_decision *d)
         t = mem_alarm_text(m, begin ? MEM_ALARM_STORM : MEM_ALARM_STORM_END);
         if (t) {
             json_object_object_add(t, "threshold", json_object_new_int64(m->cfg.storm_threshold));
-            json_object_object_add(t, "window_s", json_object_new_int64((int64_t) m->cfg.storm_window_s));
+            json_object_object_add(t, "window_s",
+                                   json_object_new_int64((int64_t) m->cfg.storm_window_s));
             if (!begin)
                 json_object_object_add(t, "events", json_object_new_uint64(d->storm_events));
         }
@@ -285,8 +285,7 @@ static void corrected(struct mem_sentry *m, struct mem_event *ev, uint64_t now_n
         struct mem_dimm_stat *s = dimm_stat(m, &ev->ce.dimm);
         if (s) {
             s->corrected += ev->ce.count ? ev->ce.count : 1;
-            const char *label =
-                json_object_get_string(json_object_object_get(ev->record, "label"));
+            const char *label = json_object_get_string(json_object_object_get(ev->record, "label"));
             if (label && !*s->label)
                 snprintf(s->label, sizeof(s->label), "%s", label);
         }
@@ -298,6 +297,49 @@ static void corrected(struct mem_sentry *m, struct mem_event *ev, uint64_t now_n
         log_warning_errno(n, "cannot account a corrected error: %m");
     for (int i = 0; i < n; i++)
         act(m, &out[i]);
+}
+
+/* A corrected error of a CPU that is not a memory error: its storm, and its offline if asked. */
+static void cpu_corrected(struct mem_sentry *m, struct mem_event *ev, uint64_t now_ns)
+{
+    char key[32];
+    const char *offline = NULL;
+    int r = 0;
+
+    m->counts.cpu_corrected++;
+    if (ev->cpu < 0 || ev->cpu >= CPU_POLICY_MAX_CPUS)
+        return;
+    enum cpu_decision d = cpu_policy_ce(&m->cpu, (unsigned) ev->cpu, now_ns);
+    switch (d) {
+    case CPU_DECISION_NONE:
+    case CPU_DECISION_RECOVER:
+        return;
+    case CPU_DECISION_THRESHOLD:
+        offline = "off (configuration)";
+        break;
+    case CPU_DECISION_LIMIT:
+        offline = "refused: max_offline CPUs went already";
+        break;
+    case CPU_DECISION_OFFLINE:
+        r = cpu_offline(m->roots.sysfs, (unsigned) ev->cpu);
+        offline = r == 0 ? "offlined" : "failed";
+        m->counts.cpus_offlined += r == 0;
+        break;
+    }
+    snprintf(key, sizeof(key), "cpu:%" PRId64, ev->cpu);
+    json_object *t = mem_alarm_text(m, MEM_ALARM_CPU_THRESHOLD);
+    if (t) {
+        char rate[48];
+        json_object_object_add(t, "cpu", json_object_new_int64(ev->cpu));
+        snprintf(rate, sizeof(rate), "%u/%" PRIu64 "s", m->cfg.cpu_threshold.n,
+                 m->cfg.cpu_threshold.window_s);
+        json_object_object_add(t, "threshold", json_object_new_string(rate));
+        json_object_object_add(t, "offline", json_object_new_string(offline));
+        if (r < 0)
+            json_object_object_add(t, "error", json_object_new_string(strerror(-r)));
+        json_object_object_add(t, "record", json_object_get(ev->record));
+    }
+    mem_alarm(m, MEM_ALARM_CPU_THRESHOLD, 0, key, t);
 }
 
 static int severity_level(enum mem_severity s)
@@ -317,6 +359,11 @@ void mem_run_event(struct mem_sentry *m, struct mem_event *ev, uint64_t now_ns)
     m->view_dirty = true;
     if (ev->counted) {
         corrected(m, ev, now_ns);
+        mem_event_done(ev);
+        return;
+    }
+    if (ev->kind == MEM_EVENT_MCE && !ev->memory && ev->severity == MEM_SEV_CORRECTED) {
+        cpu_corrected(m, ev, now_ns);
         mem_event_done(ev);
         return;
     }
@@ -440,7 +487,8 @@ int mem_run_open_source(struct mem_sentry *m)
     if (m->source_on[MEM_EVENT_SIGBUS] &&
         trace_reader_set_filter(m->reader, MEM_EVENT_SIGBUS, MEM_SIGBUS_FILTER) < 0)
         m->source_on[MEM_EVENT_SIGBUS] = false; /* unfiltered, every signal would come */
-    log_info("memory error events from %s/instances/sentry_mem_sentry", trace_reader_dir(m->reader));
+    log_info("memory error events from %s/instances/sentry_mem_sentry",
+             trace_reader_dir(m->reader));
     return 0;
 }
 
@@ -492,6 +540,15 @@ void mem_run_tick(struct mem_sentry *m)
             if (mem_policy_meminfo(&m->policy, kb, out) > 0)
                 act(m, &out[0]);
         }
+    }
+    unsigned cursor = 0, cpu;
+    while (cpu_policy_tick(&m->cpu, now, &cursor, &cpu)) {
+        char key[32];
+        snprintf(key, sizeof(key), "cpu:%u", cpu);
+        json_object *t = mem_alarm_text(m, MEM_ALARM_CPU_RECOVER);
+        if (t)
+            json_object_object_add(t, "cpu", json_object_new_int64(cpu));
+        mem_alarm(m, MEM_ALARM_CPU_RECOVER, 0, key, t);
     }
     for (size_t i = 0; i < m->n_retries;) {
         struct page_offline_retry *r = &m->retries[i];

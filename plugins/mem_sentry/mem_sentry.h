@@ -8,17 +8,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu_policy.h"
 #include "mem_config.h"
 #include "mem_events.h"
 #include "mem_policy.h"
 #include "offline_state.h"
 #include "page_offline.h"
 
-#define MEM_DIMMS_SHOWN   256 /* DIMMs / controller channels with their counts, for the view */
-#define MEM_PAGES_SHOWN   64  /* pages over their threshold, for the view */
-#define MEM_RETRIES_MAX   256 /* offlines waiting for another try */
-#define MEM_BATCH_MAX     512 /* events of one read, held to pair SIGBUS with memory failures */
-#define MEM_LABEL_MAX     64
+#define MEM_DIMMS_SHOWN 256 /* DIMMs / controller channels with their counts, for the view */
+#define MEM_PAGES_SHOWN 64  /* pages over their threshold, for the view */
+#define MEM_RETRIES_MAX 256 /* offlines waiting for another try */
+#define MEM_BATCH_MAX   512 /* events of one read, held to pair SIGBUS with memory failures */
+#define MEM_LABEL_MAX   64
 
 struct mem_dimm_stat {
     struct mem_key key;
@@ -35,7 +36,7 @@ struct mem_page_stat {
 
 struct mem_counts {
     uint64_t events, corrected, uncorrected, lost, offlined, offline_failed, refused, storms,
-        killed, alarms_failed;
+        killed, cpu_corrected, cpus_offlined, alarms_failed;
     uint64_t hardware_corrupted_kb;
 };
 
@@ -43,6 +44,7 @@ struct mem_sentry {
     struct mem_config cfg;
     struct mem_policy policy;
     bool policy_ok;
+    struct cpu_policy cpu;
     sentry_client *client;
     const char *task;
     char node[256];
@@ -84,6 +86,8 @@ enum mem_alarm_kind {
     MEM_ALARM_PROCESS_KILLED,
     MEM_ALARM_OTHER_ERROR, /* arm, non-standard, AER: level by severity */
     MEM_ALARM_EVENTS_LOST,
+    MEM_ALARM_CPU_THRESHOLD, /* a CPU's corrected errors past [cpu] threshold (and its offline) */
+    MEM_ALARM_CPU_RECOVER,
     _MEM_ALARM_KIND_MAX,
 };
 struct json_object;

@@ -24,8 +24,7 @@ json_object *mem_view(struct mem_sentry *m)
     o = json_object_new_object();
     for (size_t i = 0; i < _MEM_EVENT_KIND_MAX; i++) {
         char name[96];
-        snprintf(name, sizeof(name), "%s:%s", mem_trace_events[i].system,
-                 mem_trace_events[i].name);
+        snprintf(name, sizeof(name), "%s:%s", mem_trace_events[i].system, mem_trace_events[i].name);
         json_object_object_add(o, name,
                                json_object_new_string(m->source_on[i] ? "on"
                                                       : m->reader     ? "off (not in this kernel)"
@@ -48,6 +47,8 @@ json_object *mem_view(struct mem_sentry *m)
         {"refused", c->refused},
         {"storms", c->storms},
         {"killed", c->killed},
+        {"cpu_corrected", c->cpu_corrected},
+        {"cpus_offlined", c->cpus_offlined},
         {"tracked_pages", m->policy_ok ? m->policy.table[MEM_LEVEL_PAGE].n_entries : 0},
         {"hardware_corrupted_kb", c->hardware_corrupted_kb},
         {"alarms_failed", c->alarms_failed},
@@ -95,7 +96,8 @@ json_object *mem_view(struct mem_sentry *m)
         const struct offline_entry *s = &m->offlined.items[i];
         json_object *e = json_object_new_object();
         add_hex(e, "pfn", s->pfn);
-        json_object_object_add(e, "action", json_object_new_string(mem_action_to_string(s->action)));
+        json_object_object_add(e, "action",
+                               json_object_new_string(mem_action_to_string(s->action)));
         json_object_object_add(e, "result",
                                json_object_new_string(page_offline_result_to_string(s->result)));
         json_object_object_add(e, "time", json_object_new_int64(s->time_s));

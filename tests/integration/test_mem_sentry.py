@@ -36,6 +36,11 @@ class MemSentryBase(PluginTestCase):
     def details(self):
         return self.root.ctl_json("get_result", "mem_sentry").get("details") or {}
 
+    def event_alarms(self, event, n, timeout=30, cond=None):
+        """At least n alarms 1001 of this event (and cond), waiting up to timeout * SLOW."""
+        return self.wait_alarms(1001, n, timeout=timeout * SLOW,
+                                cond=lambda t: t["event"] == event and (cond is None or cond(t)))
+
     def wait_started(self):
         try:
             wait_for(lambda: "sources" in self.details(), 30 * SLOW, what="mem_sentry's result")

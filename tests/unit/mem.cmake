@@ -14,3 +14,5 @@ sentry_unit_test(test_mem_mce_decode SOURCES test_mem_mce_decode.c LIBS mem_sent
 sentry_unit_test(test_mem_events SOURCES test_mem_events.c LIBS mem_sentry_core)
 target_compile_definitions(test_mem_events PRIVATE
                            SENTRY_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
+# A CPU's corrected-error storm, its optional offline and the limit on how many CPUs go.
+sentry_unit_test(test_mem_cpu_policy SOURCES test_mem_cpu_policy.c LIBS mem_sentry_core)

@@ -369,12 +369,23 @@ static void test_mce_not_memory(void **state)
     struct rec r;
     struct mem_event ev;
 
-    /* 0000 0001 0101 0000: a cache hierarchy error, not a memory controller's */
+    /* 0000 0001 0101 0000: a cache hierarchy error, not a memory controller's: an event of its
+     * CPU, for the CPU's corrected-error count */
     mce_record(&r, (STATUS_CE_READ & ~0xffffULL) | 0x0150);
-    assert_int_equal(parse(&r, &ev), 1);
-    assert_null(ev.record);
+    assert_int_equal(parse(&r, &ev), 0);
     assert_false(ev.memory);
     assert_false(ev.counted);
+    assert_false(ev.page_valid);
+    assert_int_equal(ev.severity, MEM_SEV_CORRECTED);
+    assert_int_equal(ev.cpu, int_member(&ev, "cpu"));
+    assert_string_equal(str_member(&ev, "mca_error_code"), "0x150");
+    assert_null(member(&ev, "address"));
+    mem_event_done(&ev);
+    /* and uncorrected */
+    mce_record(&r, ((STATUS_CE_READ & ~0xffffULL) | 0x0150) | 1ULL << 61);
+    assert_int_equal(parse(&r, &ev), 0);
+    assert_int_equal(ev.severity, MEM_SEV_UNCORRECTED);
+    assert_false(ev.memory);
     mem_event_done(&ev);
     /* VAL clear */
     mce_record(&r, STATUS_CE_READ & ~(1ULL << 63));

@@ -42,6 +42,8 @@ KPF_HWPOISON = 19
 # unknown): a corrected memory read error; with UC (and S): an uncorrected one
 STATUS_CE = 0x9c0000000000009f
 STATUS_UCE = 0xbd0000000000009f
+# VAL | EN, MCACOD 0x0150: a corrected cache hierarchy error, not a memory one
+STATUS_CPU_CE = 0x9000000000000150
 MISC = 0x8c  # address mode 2 (physical), least significant valid bit 12
 
 
@@ -131,10 +133,6 @@ class MemSentryLab(ms.MemSentryBase):
         d["meminfo"] = {"hardware_corrupted_limit_kb": "0"}
         return d
 
-    def event_alarms(self, event, n, timeout=30, cond=None):
-        return self.wait_alarms(1001, n, timeout=timeout * SLOW,
-                                cond=lambda t: t["event"] == event and (cond is None or cond(t)))
-
     def start_and_wait(self):
         self.start()
         self.wait_started()
@@ -180,6 +178,15 @@ class MemSentryLab(ms.MemSentryBase):
         self.assertTrue(dimm[0]["crossed"], "62 errors are past the DIMM's 50/24h")
         with open(self.state) as f:
             self.assertIn("0x12345 soft ", f.read())
+        # the operator's view of it
+        rc, out, err = self.root.ctl("mem")
+        self.assertEqual(rc, 0, err)
+        row = [l for l in out.splitlines() if "0x12345000" in l]
+        self.assertEqual(len(row), 1, out)
+        self.assertIn("offlined", row[0])
+        self.assertIn("verified", row[0])
+        self.assertIn("socket 0 bank 1 channel 15", out)
+        self.assertIn("over threshold", out)
         print("\nlab %s: 62 CEs injected, 62 seen by the witness and counted; page 0x12345 "
               "soft-offlined and verified; one storm alarm" % os.uname().release,
               file=sys.stderr)
@@ -271,6 +278,60 @@ class MemSentryLab(ms.MemSentryBase):
         self.assertEqual(again["text"]["why"], "offlined before: known bad")
         self.assertEqual(again["text"]["result"], "verified")
         self.assertTrue(hwpoisoned(pfn))
+
+
+class MemSentryCpuLab(ms.MemSentryBase):
+    """Two CPUs: one taken offline before the plugin starts and brought back after, and a
+    corrected-error storm of a CPU (machine checks that are not memory errors)."""
+    CPU1 = "/sys/devices/system/cpu/cpu1/online"
+
+    def setUp(self):
+        if not labtest.in_lab():
+            self.skipTest("runs in the real-kernel lab only")
+        super().setUp()
+        modprobe("mce-inject")
+        self.witness = Witness(self, ["mce/mce_record"])
+        self.addCleanup(write, self.CPU1, "1")
+
+    def test_cpu_online_later_is_read_and_a_cpu_storm_offlines_it(self):
+        self.assertGreaterEqual(os.cpu_count(), 2)
+        write(self.CPU1, "0")
+        self.write_ini(source={"mount_tracefs": "yes"},
+                       cpu={"threshold": "3/1h", "offline": "yes", "max_offline": "1"})
+        self.start()
+        self.wait_started()
+        write(self.CPU1, "1")
+        # a corrected memory error logged on CPU 1, which came online after the plugin started
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.sched_setaffinity(0, {1})
+                inject(STATUS_CE, 0x38000 * PAGE, cpu=1)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        wait_for(lambda: self.details()["counts"]["corrected"] == 1, 30 * SLOW,
+                 what="the error of CPU 1 counted")
+        with open(os.path.join(self.witness.dir, "trace")) as f:
+            self.assertIn("[001]", f.read(), "the record is in CPU 1's buffer")
+        # a storm of cache errors (MCACOD 0x0150: not memory) on CPU 1: offlined
+        for _ in range(3):
+            inject(STATUS_CPU_CE, 0, cpu=1)
+        a = self.event_alarms("cpu_ce_threshold", 1)[0]
+        self.assertEqual(a["key"], "cpu:1")
+        self.assertEqual(a["level"], "MAJOR")
+        self.assertEqual(a["text"]["offline"], "offlined")
+        with open(self.CPU1) as f:
+            self.assertEqual(f.read().strip(), "0", "CPU 1 is still online")
+        # CPU 0's storm: the limit of one CPU is reached
+        for _ in range(3):
+            inject(STATUS_CPU_CE, 0, cpu=0)
+        a = self.event_alarms("cpu_ce_threshold", 1, cond=lambda t: t["cpu"] == 0)[0]
+        self.assertEqual(a["text"]["offline"], "refused: max_offline CPUs went already")
+        wait_for(lambda: (self.details()["counts"]["cpu_corrected"],
+                          self.details()["counts"]["cpus_offlined"]) == (6, 1), 10 * SLOW,
+                 what="6 CPU errors counted, 1 CPU offlined")
+        self.assertEqual(self.witness.count("mce_record"), 7)
 
 
 def kernel_code_pfn():
