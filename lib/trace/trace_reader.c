@@ -17,8 +17,9 @@
 
 struct trace_reader {
     const char *what;
+    bool keep;
     char *instance_name;
-    char *dir;                          /* tracefs's directory */
+    char *dir;                         /* tracefs's directory */
     struct tracefs_instance *instance; /* ours: destroyed at free */
     struct tep_handle *tep;
     const struct trace_event_ref *events;
@@ -61,8 +62,10 @@ static int find_tracefs(const struct trace_reader_opts *o, char **ret)
         return -ENOENT;
     }
     if (mount("nodev", TRACEFS_DEFAULT, "tracefs", 0, NULL) < 0)
-        return log_warning_errno(errno, "tracefs is not mounted and mounting it at " TRACEFS_DEFAULT
-                                        " failed: %m; %s off", o->what);
+        return log_warning_errno(errno,
+                                 "tracefs is not mounted and mounting it at " TRACEFS_DEFAULT
+                                 " failed: %m; %s off",
+                                 o->what);
     log_info("mounted tracefs at " TRACEFS_DEFAULT);
     *ret = strdup(TRACEFS_DEFAULT);
     return *ret ? 0 : -ENOMEM;
@@ -76,8 +79,8 @@ static int read_formats(struct trace_reader *r)
 
     header = tracefs_instance_file_read(NULL, "events/header_page", &size);
     if (!header || size <= 0)
-        return log_warning_errno(errno ? errno : EIO, "cannot read %s/events/header_page: %m; %s off",
-                                 r->dir, r->what);
+        return log_warning_errno(errno ? errno : EIO,
+                                 "cannot read %s/events/header_page: %m; %s off", r->dir, r->what);
     r->tep = trace_formats_new(header, (size_t) size);
     if (!r->tep)
         return log_warning_errno(errno, "cannot parse %s/events/header_page: %m; %s off", r->dir,
@@ -92,8 +95,8 @@ static int read_formats(struct trace_reader *r)
             continue;
         }
         format = tracefs_event_file_read(NULL, e->system, e->name, "format", &size);
-        int id = format && size > 0 ? trace_formats_add(r->tep, e->system, format, (size_t) size)
-                                    : -EIO;
+        int id =
+            format && size > 0 ? trace_formats_add(r->tep, e->system, format, (size_t) size) : -EIO;
         if (id < 0) {
             log_warning_errno(id, "cannot read the format of %s:%s: %m; it is off", e->system,
                               e->name);
@@ -113,13 +116,16 @@ static int start_instance(struct trace_reader *r, const struct trace_reader_opts
 {
     r->instance = tracefs_instance_create(r->instance_name);
     if (!r->instance)
-        return log_warning_errno(errno ? errno : EIO, "cannot make the trace instance %s: %m; %s off",
-                                 r->instance_name, r->what);
+        return log_warning_errno(errno ? errno : EIO,
+                                 "cannot make the trace instance %s: %m; %s off", r->instance_name,
+                                 r->what);
     if (!tracefs_instance_is_new(r->instance)) {
-        /* left by a run that was killed: take it over, as new */
+        /* left by an earlier run: what it recorded since is read first, or it starts anew */
         tracefs_event_disable(r->instance, NULL, NULL);
-        tracefs_instance_file_clear(r->instance, "trace");
-        log_info("took over the trace instance %s left by an earlier run", r->instance_name);
+        if (!o->keep)
+            tracefs_instance_file_clear(r->instance, "trace");
+        log_info("took over the trace instance %s left by an earlier run%s", r->instance_name,
+                 o->keep ? ", with what it recorded since" : "");
     }
     if (o->buffer_kb && tracefs_instance_set_buffer_size(r->instance, o->buffer_kb, -1) < 0)
         log_warning_errno(errno ? errno : EIO, "cannot size the buffers of %s to %zu kB: %m",
@@ -156,6 +162,7 @@ int trace_reader_open(const struct trace_reader_opts *o, const struct trace_even
     if (!r)
         return -ENOMEM;
     r->what = o->what;
+    r->keep = o->keep;
     r->events = events;
     r->n = n;
     r->wake_fd = -1;
@@ -187,7 +194,9 @@ void trace_reader_free(struct trace_reader *r)
     if (r->wake_fd >= 0)
         close(r->wake_fd); /* before the rmdir: an open file keeps the instance busy */
     if (r->instance) {
-        if (tracefs_instance_destroy(r->instance) < 0)
+        if (r->keep)
+            log_info("the trace instance %s stays, recording until the next run", r->instance_name);
+        else if (tracefs_instance_destroy(r->instance) < 0)
             log_warning_errno(errno, "cannot remove the trace instance %s: %m", r->instance_name);
         tracefs_instance_free(r->instance);
     }
@@ -263,8 +272,9 @@ int trace_reader_read(struct trace_reader *r, trace_record_fn fn, void *ctx)
     r->ctx = ctx;
     errno = 0;
     if (tracefs_iterate_raw_events(r->tep, r->instance, NULL, 0, one_record, r) < 0)
-        return log_warning_errno(errno ? errno : EIO, "cannot read the trace instance %s: %m; %s off",
-                                 r->instance_name, r->what);
+        return log_warning_errno(errno ? errno : EIO,
+                                 "cannot read the trace instance %s: %m; %s off", r->instance_name,
+                                 r->what);
     return 0;
 }
 

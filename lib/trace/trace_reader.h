@@ -2,7 +2,9 @@
  * libtracefs and libtraceevent.
  *
  * The instance (instances/<name>) is the plugin's own: its enables, filters and ring buffers
- * touch nobody else's tracing, and one left by a killed run is taken over and cleared. tracefs is
+ * touch nobody else's tracing. One left by an earlier run is taken over: cleared, or with keep
+ * read from where that run stopped (so a restart misses nothing and counts nothing twice: what
+ * was read was consumed). tracefs is
  * found where it is mounted (or at the configured directory); when it is not mounted anywhere it
  * is mounted at /sys/kernel/tracing if the caller allows it, never looked for only under debugfs.
  *
@@ -14,7 +16,8 @@
  *
  * The records come from the per-CPU raw buffers, all CPUs online at each read (so a CPU that comes
  * online later is read too); poll() on trace_reader_fd() only wakes the caller (the instance's
- * trace_pipe, never read). Records the kernel dropped because a ring buffer was full are counted. */
+ * trace_pipe, never read). Records the kernel dropped because a ring buffer was full are counted.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -35,6 +38,8 @@ struct trace_reader_opts {
     const char *tracefs;  /* tracefs's directory, or NULL: where it is mounted */
     bool mount;           /* NULL tracefs and none mounted: mount it at /sys/kernel/tracing */
     size_t buffer_kb;     /* per-CPU ring buffer size; 0 leaves the kernel's */
+    bool keep;            /* the instance outlives the reader: the kernel goes on recording
+                             while the plugin is down, and the next reader reads that first */
 };
 
 struct trace_reader;
@@ -62,9 +67,10 @@ typedef void (*trace_record_fn)(void *ctx, size_t i, struct tep_event *event,
 int trace_reader_read(struct trace_reader *r, trace_record_fn fn, void *ctx);
 
 struct trace_reader_stats {
-    uint64_t records;      /* records of the events asked for */
-    uint64_t lost;         /* records the kernel said it dropped (ring overruns) */
-    uint64_t lost_unknown; /* overruns whose size the kernel did not know (each counted 1 in lost) */
+    uint64_t records; /* records of the events asked for */
+    uint64_t lost;    /* records the kernel said it dropped (ring overruns) */
+    uint64_t
+        lost_unknown; /* overruns whose size the kernel did not know (each counted 1 in lost) */
 };
 void trace_reader_stats(const struct trace_reader *r, struct trace_reader_stats *ret);
 

@@ -13,8 +13,8 @@ int cpu_policy_init(struct cpu_policy *p, const struct mem_config *cfg)
 {
     const struct mem_threshold *t = &cfg->cpu_threshold;
 
-    *p = (struct cpu_policy){.on = t->on, .offline = cfg->cpu_offline,
-                             .max_offline = cfg->cpu_max_offline};
+    *p = (struct cpu_policy){
+        .on = t->on, .offline = cfg->cpu_offline, .max_offline = cfg->cpu_max_offline};
     if (!p->on)
         return 0;
     int r = leaky_rate_init(&p->rate, t->n, t->window_s * NSEC_PER_SEC_U64);

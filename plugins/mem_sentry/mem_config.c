@@ -40,6 +40,7 @@ void mem_config_init(struct mem_config *c)
             },
         .mount_tracefs = true,
         .buffer_kb = 1024,
+        .keep_instance = true,
         .action = MEM_ACTION_SOFT,
         .max_tries = PAGE_OFFLINE_TRIES_DEFAULT,
         .state_file = "/var/lib/sentry/mem_sentry.offline",
@@ -210,6 +211,7 @@ static int read_all(void *ctx, struct config_reader *rd)
     KEEP(read_path_into(rd, "source", "tracefs", true, c->tracefs, sizeof(c->tracefs)));
     KEEP(config_read_bool(rd, "source", "mount_tracefs", &c->mount_tracefs));
     KEEP(config_read_uint(rd, "source", "buffer_kb", 4, 65536, &c->buffer_kb));
+    KEEP(config_read_bool(rd, "source", "keep_instance", &c->keep_instance));
     for (int l = 0; l < _MEM_LEVEL_MAX; l++)
         KEEP(read_threshold(rd, "thresholds", mem_level_to_string((enum mem_level) l),
                             &c->threshold[l]));

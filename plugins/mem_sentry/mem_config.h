@@ -24,6 +24,7 @@ struct mem_config {
     char tracefs[MEM_CONFIG_PATH_MAX + 1]; /* "": wherever tracefs is mounted */
     bool mount_tracefs;                    /* none mounted: mount it at /sys/kernel/tracing */
     unsigned buffer_kb;                    /* per-CPU ring of the instance */
+    bool keep_instance; /* the instance records while the plugin is down (trace_reader.h) */
     /* [thresholds] page, row, dimm, socket */
     struct mem_threshold threshold[_MEM_LEVEL_MAX];
     /* [offline] */

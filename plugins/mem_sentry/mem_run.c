@@ -477,6 +477,7 @@ int mem_run_open_source(struct mem_sentry *m)
         .tracefs = *m->cfg.tracefs ? m->cfg.tracefs : NULL,
         .mount = m->cfg.mount_tracefs,
         .buffer_kb = m->cfg.buffer_kb,
+        .keep = m->cfg.keep_instance,
     };
     int r = trace_reader_open(&opts, mem_trace_events, _MEM_EVENT_KIND_MAX, &m->reader);
 

@@ -260,6 +260,28 @@ class MemSentryLab(ms.MemSentryBase):
         last = [a for a in self.alarms(1001) if a["text"]["event"] == "page_offline_failed"][-1]
         self.assertFalse(last["text"]["retry"])
 
+    def test_nothing_missed_or_counted_twice_across_a_restart(self):
+        self.write_ini(offline={"action": "soft"})
+        self.start_and_wait()
+        first, second = 0x3a000, 0x3b000
+        for i in range(5):
+            inject(STATUS_CE, (first + 2 * i) * PAGE)
+        wait_for(lambda: self.details()["counts"]["corrected"] == 5, 30 * SLOW,
+                 what="5 errors counted")
+        self.root.ctl("stop", "mem_sentry")
+        self.root.wait_state("mem_sentry", ("EXITED", "STOPPED", "FAILED"), timeout=20 * SLOW)
+        # while it is down: the kept instance records
+        inject(STATUS_CE, second * PAGE)
+        self.root.ctl("start", "mem_sentry")
+        wait_for(lambda: self.details().get("counts", {}).get("corrected") == 1, 30 * SLOW,
+                 what="the error of the downtime counted, the 5 before not again")
+        inject(STATUS_CE, second * PAGE)
+        a = self.event_alarms("page_offlined", 1)[0]
+        self.assertEqual(a["key"], "page:%#x" % second, "the page's first error was missed")
+        wait_for(lambda: self.details()["counts"]["corrected"] == 2, 30 * SLOW, what="2 counted")
+        self.assertEqual(self.witness.count("mce_record"), 7)
+        self.assertIn("with what it recorded since", self.log())
+
     def test_offlined_pages_are_offlined_again_at_start(self):
         self.write_ini(offline={"action": "soft"})
         self.start_and_wait()
