@@ -238,7 +238,9 @@ int main(int argc, char **argv)
         return 1;
     }
     struct config_msgs msgs = {0};
-    r = offline_state_init(&m.offlined, OFFLINE_STATE_MAX_ENTRIES);
+    /* the budget's pages, and room for pages the kernel poisoned itself (memory failures) */
+    r = offline_state_init(
+        &m.offlined, MIN((size_t) m.cfg.max_pages + MEM_POISONED_KEPT, OFFLINE_STATE_MAX_ENTRIES));
     if (r >= 0)
         r = offline_state_load(&m.offlined, m.cfg.state_file, &msgs);
     config_msgs_log(&msgs);

@@ -15,11 +15,12 @@
 #include "offline_state.h"
 #include "page_offline.h"
 
-#define MEM_DIMMS_SHOWN 256 /* DIMMs / controller channels with their counts, for the view */
-#define MEM_PAGES_SHOWN 64  /* pages over their threshold, for the view */
-#define MEM_RETRIES_MAX 256 /* offlines waiting for another try */
-#define MEM_BATCH_MAX   512 /* events of one read, held to pair SIGBUS with memory failures */
-#define MEM_LABEL_MAX   64
+#define MEM_DIMMS_SHOWN   256 /* DIMMs / controller channels with their counts, for the view */
+#define MEM_PAGES_SHOWN   64  /* pages over their threshold, for the view */
+#define MEM_RETRIES_MAX   256 /* offlines waiting for another try */
+#define MEM_BATCH_MAX     512 /* events of one read, held to pair SIGBUS with memory failures */
+#define MEM_LABEL_MAX     64
+#define MEM_POISONED_KEPT 4096 /* pages poisoned by the kernel, kept beyond the budget's */
 
 struct mem_dimm_stat {
     struct mem_key key;
