@@ -127,6 +127,12 @@ static int start_instance(struct trace_reader *r, const struct trace_reader_opts
         log_info("took over the trace instance %s left by an earlier run%s", r->instance_name,
                  o->keep ? ", with what it recorded since" : "");
     }
+    /* wake-ups at every record, not at a watermark (buffer_percent, 50 by default since 6.1, is
+     * what kept rasdaemon 0.6.8's poll() of per-CPU buffers asleep); older kernels lack it */
+    if (tracefs_file_exists(r->instance, "buffer_percent") &&
+        tracefs_instance_file_write(r->instance, "buffer_percent", "0") < 0)
+        log_warning_errno(errno ? errno : EIO, "cannot set buffer_percent of %s to 0: %m",
+                          r->instance_name);
     if (o->buffer_kb && tracefs_instance_set_buffer_size(r->instance, o->buffer_kb, -1) < 0)
         log_warning_errno(errno ? errno : EIO, "cannot size the buffers of %s to %zu kB: %m",
                           r->instance_name, o->buffer_kb);
