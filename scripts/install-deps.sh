@@ -35,7 +35,7 @@ libtracefs-dev libtraceevent-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev"
 DEB_TEST="clang-format libcmocka-dev python3 util-linux procps
 nbdkit libnbd-bin fuse3 fio
-qemu-system-x86 busybox-static kmod"
+qemu-system-x86 busybox-static kmod rasdaemon"
 
 RPM_RUN="gcc make cmake pkgconf-pkg-config clang llvm
 systemd-devel json-c-devel userspace-rcu-devel inih-devel sqlite-devel
@@ -43,7 +43,7 @@ libtracefs-devel libtraceevent-devel
 libbpf-devel bpftool elfutils-libelf-devel zlib-devel"
 RPM_TEST="clang-tools-extra libcmocka-devel python3 util-linux procps-ng
 nbdkit nbdkit-basic-plugins nbdkit-basic-filters libnbd nbdfuse fuse3 fio
-qemu-system-x86 busybox kmod"
+qemu-system-x86 busybox kmod rasdaemon"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: run as root (sudo make ...) to install packages; trying to build with what is installed" >&2
