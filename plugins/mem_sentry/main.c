@@ -17,11 +17,17 @@
 #include "json_util.h"
 #include "log.h"
 #include "mem_sentry.h"
+#include "mem_view_fit.h"
 #include "sentry-build-config.h"
 
 #define HEARTBEAT_NS  (20ULL * 1000000000ULL) /* the .mod asks for one every 60 s */
 #define TICK_NS       (5ULL * 1000000000ULL)  /* buckets draining, HardwareCorrupted */
 #define VIEW_EVERY_NS (2ULL * 1000000000ULL)  /* the result's details, when they changed */
+
+/* The view's JSON at most: a protocol line holds it with the request around it. */
+#define VIEW_MAX (SENTRY_LINE_MAX - 4096)
+
+static const char *const view_tables[] = {"dimms", "pages", "offlined", NULL};
 
 static volatile sig_atomic_t stop_asked, reload_asked;
 
@@ -94,7 +100,10 @@ static void publish_view(struct mem_sentry *m, const char *config_error)
         return;
     if (config_error)
         json_object_object_add(d, "config_error", json_object_new_string(config_error));
-    result(m, SENTRY_RESULT_PASS, d);
+    if (mem_view_fit(d, view_tables, VIEW_MAX) < 0)
+        log_warning("the view does not fit a protocol line: not published");
+    else
+        result(m, SENTRY_RESULT_PASS, d);
     m->view_dirty = false;
 }
 

@@ -16,3 +16,5 @@ target_compile_definitions(test_mem_events PRIVATE
                            SENTRY_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures")
 # A CPU's corrected-error storm, its optional offline and the limit on how many CPUs go.
 sentry_unit_test(test_mem_cpu_policy SOURCES test_mem_cpu_policy.c LIBS mem_sentry_core)
+# The view within one protocol line.
+sentry_unit_test(test_mem_view_fit SOURCES test_mem_view_fit.c LIBS mem_sentry_core)
