@@ -438,6 +438,10 @@ int mem_event_parse(enum mem_event_kind kind, struct tep_handle *tep, struct tep
     out->record = json_object_new_object();
     if (!out->record)
         return -ENOMEM;
+    /* first in the text: what and how bad (the severity is set once known; json-c keeps a
+     * member's place when its value is replaced) */
+    json_object_object_add(out->record, "event", json_object_new_string(kind_names[kind]));
+    json_object_object_add(out->record, "severity", NULL);
     switch (kind) {
     case MEM_EVENT_MCE:
         r = parse_mce(event, record, page_shift, out);
@@ -468,19 +472,8 @@ int mem_event_parse(enum mem_event_kind kind, struct tep_handle *tep, struct tep
         *out = (struct mem_event){.kind = kind, .cpu = -1};
         return r;
     }
-    json_object *o = out->record;
-    /* first in the text: what and how bad (json-c keeps insertion order, so add and move) */
-    json_object *head = json_object_new_object();
-    if (!head) {
-        mem_event_done(out);
-        return -ENOMEM;
-    }
-    json_object_object_add(head, "event", json_object_new_string(kind_names[kind]));
-    json_object_object_add(head, "severity",
+    json_object_object_add(out->record, "severity",
                            json_object_new_string(mem_severity_to_string(out->severity)));
-    json_object_object_foreach(o, k, v) json_object_object_add(head, k, json_object_get(v));
-    json_object_put(o);
-    out->record = head;
     return 0;
 }
 

@@ -3,36 +3,16 @@
  * detection out of reach (every page goes through the bounded table and its eviction). Prints
  * events/s against a baseline loop over the same events that only counts them in an array, the
  * memory per tracked page and the growth of the resident set. Never fails on time. */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mem_policy.h"
+#include "bench_util.h"
 
 #define EVENTS 10000000ULL
 #define PAGES  1000000ULL
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * NSEC_PER_SEC_U64 + (uint64_t) ts.tv_nsec;
-}
-
-static long rss_kb(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "re");
-
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 /* The i-th event's page: a scatter over PAGES so that neighbours differ. */
 static uint64_t pfn_of(uint64_t i)
@@ -43,13 +23,13 @@ static uint64_t pfn_of(uint64_t i)
 static double baseline(void)
 {
     uint32_t *counts = calloc(PAGES, sizeof(*counts));
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
 
     if (!counts)
         exit(1);
     for (uint64_t i = 0; i < EVENTS; i++)
         counts[pfn_of(i)]++;
-    double s = (double) (mono_ns() - t0) / 1e9;
+    double s = (double) (bench_mono_ns() - t0) / 1e9;
     /* keep the loop from being optimised away */
     if (counts[pfn_of(EVENTS / 2)] == 0)
         printf("?\n");
@@ -61,12 +41,12 @@ static double run(const char *name, const struct mem_config *c, uint64_t gap_ns,
 {
     struct mem_policy p;
     struct mem_decision out[MEM_DECISIONS_MAX];
-    long rss0 = rss_kb();
+    long rss0 = bench_rss_kb();
     uint64_t decisions = 0, t0;
 
     if (mem_policy_init(&p, c, 4096) < 0)
         exit(1);
-    t0 = mono_ns();
+    t0 = bench_mono_ns();
     for (uint64_t i = 0; i < EVENTS; i++) {
         /* one CE each gap_ns of event time, socket and DIMM of the page's 1 GiB range */
         uint64_t pfn = pfn_of(i);
@@ -80,14 +60,15 @@ static double run(const char *name, const struct mem_config *c, uint64_t gap_ns,
             exit(1);
         decisions += (uint64_t) n;
     }
-    double s = (double) (mono_ns() - t0) / 1e9;
+    double s = (double) (bench_mono_ns() - t0) / 1e9;
     const struct mem_table *t = &p.table[MEM_LEVEL_PAGE];
     printf("%s: %.0f events/s (%.2fx the baseline's time per event), %llu decisions, "
            "%zu pages tracked (bound %u), %llu evictions, %llu untracked, %llu storms, "
            "RSS +%ld kB\n",
            name, EVENTS / s, base / (EVENTS / s), (unsigned long long) decisions, t->n_entries,
            c->max_tracked_pages, (unsigned long long) t->evictions,
-           (unsigned long long) t->untracked, (unsigned long long) p.stats.storms, rss_kb() - rss0);
+           (unsigned long long) t->untracked, (unsigned long long) p.stats.storms,
+           bench_rss_kb() - rss0);
     mem_policy_done(&p);
     return s;
 }
@@ -95,18 +76,16 @@ static double run(const char *name, const struct mem_config *c, uint64_t gap_ns,
 int main(void)
 {
     struct mem_config c;
-    void *probe = malloc(sizeof(struct mem_entry));
+    size_t entry = bench_malloc_cost(sizeof(struct mem_entry));
 
     rcu_register_thread();
     mem_config_init(&c);
-    printf("tracked page: struct mem_entry %zu bytes (malloc block %zu) + hash bucket %zu = "
+    printf("tracked page: struct mem_entry %zu bytes (%zu with malloc's) + hash bucket %zu = "
            "%zu bytes counted; bound %u pages = %.1f MiB\n",
-           sizeof(struct mem_entry), malloc_usable_size(probe), sizeof(struct cds_lfht_node),
-           malloc_usable_size(probe) + 8 + sizeof(struct cds_lfht_node), c.max_tracked_pages,
-           (double) c.max_tracked_pages *
-               (double) (malloc_usable_size(probe) + 8 + sizeof(struct cds_lfht_node)) /
+           sizeof(struct mem_entry), entry, sizeof(struct cds_lfht_node),
+           entry + sizeof(struct cds_lfht_node), c.max_tracked_pages,
+           (double) c.max_tracked_pages * (double) (entry + sizeof(struct cds_lfht_node)) /
                (1024 * 1024));
-    free(probe);
     double base = baseline();
     printf("baseline (count in an array): %.0f events/s\n", base);
     run("default, 1 CE/us (a storm)", &c, 1000, base);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mem_events.h"
+#include "trace_fixture.h"
 #include "trace_field.h"
 #include "trace_reader.h"
 
@@ -38,46 +39,15 @@
 static struct tep_handle *tep;
 static struct tep_event *events[_MEM_EVENT_KIND_MAX];
 
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    char *buf;
-    long n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    buf = calloc(1, (size_t) n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-    fclose(f);
-    *len = (size_t) n;
-    return buf;
-}
-
 static int setup_formats(void **state)
 {
-    char path[1024];
-    size_t len;
-    char *text = read_text(FORMATS "/header_page", &len);
+    const char *failed;
 
-    tep = trace_formats_new(text, len);
-    free(text);
-    assert_non_null(tep);
-    for (int k = 0; k < _MEM_EVENT_KIND_MAX; k++) {
-        snprintf(path, sizeof(path), FORMATS "/%s/%s/format", mem_trace_events[k].system,
-                 mem_trace_events[k].name);
-        text = read_text(path, &len);
-        int id = trace_formats_add(tep, mem_trace_events[k].system, text, len);
-        free(text);
-        assert_true(id > 0);
-        events[k] = tep_find_event(tep, id);
-        assert_non_null(events[k]);
+    tep = trace_fixture_load(FORMATS, mem_trace_events, _MEM_EVENT_KIND_MAX, events, &failed);
+    if (!tep)
+        fail_msg("cannot load %s: %s", failed, strerror(errno));
+    for (int k = 0; k < _MEM_EVENT_KIND_MAX; k++)
         assert_string_equal(events[k]->name, mem_trace_events[k].name);
-    }
     return 0;
 }
 
@@ -113,26 +83,9 @@ static void rec_set(struct rec *r, const char *name, uint64_t v)
     uint8_t *p = r->buf + f->offset;
 
     assert_false(f->flags & (TEP_FIELD_IS_ARRAY | TEP_FIELD_IS_DYNAMIC));
-    switch (f->size) {
-    case 1:
-        *p = (uint8_t) v;
-        break;
-    case 2: {
-        uint16_t x = (uint16_t) v;
-        memcpy(p, &x, 2);
-        break;
-    }
-    case 4: {
-        uint32_t x = (uint32_t) v;
-        memcpy(p, &x, 4);
-        break;
-    }
-    case 8:
-        memcpy(p, &v, 8);
-        break;
-    default:
+    if (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8)
         fail_msg("%s: size %d", name, f->size);
-    }
+    trace_fixture_put(p, f->size, v);
 }
 
 static void rec_init(struct rec *r, enum mem_event_kind kind)
