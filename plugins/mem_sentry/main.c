@@ -3,7 +3,6 @@
  * One thread, one ppoll() over the trace instance and the configuration's directory (inotify:
  * an edited file is reloaded live, as on SIGHUP); SIGTERM ends it with the result PASS. */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "mem_sentry.h"
 #include "mem_view_fit.h"
+#include "plugin_args.h"
 #include "sentry-build-config.h"
 
 #define HEARTBEAT_NS  (20ULL * 1000000000ULL) /* the .mod asks for one every 60 s */
@@ -39,50 +39,12 @@ static void on_signal(int sig)
         stop_asked = 1;
 }
 
-static const char *parse_args(int argc, char **argv, int *exit_code)
-{
-    static char path[4096];
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {},
-    };
-    int c;
-
-    snprintf(path, sizeof(path), "%s/plugins/mem_sentry.ini", SENTRY_CONFDIR);
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            snprintf(path, sizeof(path), "%s", optarg);
-            break;
-        case 'h':
-            printf("Usage: mem_sentry [--config FILE]\n\n"
-                   "sentry's memory error checker: machine checks, EDAC, memory failures and\n"
-                   "firmware error logs from the kernel's RAS tracepoints; corrected errors\n"
-                   "counted per page, row, DIMM and socket; pages offlined and verified. Alarm\n"
-                   "1001. Runs as a sentryd task (mem_sentry.mod); SIGHUP or an edit of the\n"
-                   "configuration reloads it. docs/plugins/mem_sentry.md.\n\n"
-                   "  -c, --config FILE   configuration (default %s)\n",
-                   path);
-            *exit_code = 0;
-            return NULL;
-        case 'V':
-            printf("mem_sentry %s\n", SENTRY_VERSION);
-            *exit_code = 0;
-            return NULL;
-        default:
-            *exit_code = 2;
-            return NULL;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "mem_sentry: unexpected argument '%s'\n", argv[optind]);
-        *exit_code = 2;
-        return NULL;
-    }
-    return path;
-}
+static const char about[] =
+    "sentry's memory error checker: machine checks, EDAC, memory failures and\n"
+    "firmware error logs from the kernel's RAS tracepoints; corrected errors\n"
+    "counted per page, row, DIMM and socket; pages offlined and verified. Alarm\n"
+    "1001. Runs as a sentryd task (mem_sentry.mod); SIGHUP or an edit of the\n"
+    "configuration reloads it. docs/plugins/mem_sentry.md.";
 
 static void result(struct mem_sentry *m, enum sentry_result_level level, json_object *details)
 {
@@ -223,7 +185,7 @@ int main(int argc, char **argv)
     _cleanup_free_ char *config_error = NULL, *config_name = NULL;
     int exit_code = 0, r;
 
-    const char *path = parse_args(argc, argv, &exit_code);
+    const char *path = plugin_parse_args("mem_sentry", about, argc, argv, &exit_code);
     if (!path)
         return exit_code;
     log_setup("mem_sentry", LOG_TARGET_STDERR, LOG_INFO);

@@ -3,7 +3,6 @@
  * (watch_psi.c), memory cgroup counters (watch_memcg.c), the oom:mark_victim tracepoint
  * (watch_victim.c) and pstore (pstore_scan.c, once at start). One thread, one poll() over
  * every descriptor; SIGTERM ends it with the result PASS. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "oom_watch.h"
+#include "plugin_args.h"
 #include "sentry-build-config.h"
 
 /* Heartbeats go at least this often: the .mod asks for one every 60 s. */
@@ -24,49 +24,10 @@ static void on_stop(int sig)
     stop_asked = 1;
 }
 
-/* Returns the config path, or NULL with *exit_code set. */
-static const char *parse_args(int argc, char **argv, int *exit_code)
-{
-    static char path[4096];
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {},
-    };
-    int c;
-
-    snprintf(path, sizeof(path), "%s/plugins/oom_watch.ini", SENTRY_CONFDIR);
-    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            snprintf(path, sizeof(path), "%s", optarg);
-            break;
-        case 'h':
-            printf("Usage: oom_watch [--config FILE]\n\n"
-                   "sentry's OOM early warning: PSI triggers and memory cgroup counters raise\n"
-                   "alarm 1017, OOM kills alarm 1018, panics kept in pstore alarm 1019.\n"
-                   "Runs as a sentryd task (oom_watch.mod); docs/plugins/oom_watch.md.\n\n"
-                   "  -c, --config FILE   configuration (default %s)\n",
-                   path);
-            *exit_code = 0;
-            return NULL;
-        case 'V':
-            printf("oom_watch %s\n", SENTRY_VERSION);
-            *exit_code = 0;
-            return NULL;
-        default:
-            *exit_code = 2;
-            return NULL;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "oom_watch: unexpected argument '%s'\n", argv[optind]);
-        *exit_code = 2;
-        return NULL;
-    }
-    return path;
-}
+static const char about[] =
+    "sentry's OOM early warning: PSI triggers and memory cgroup counters raise\n"
+    "alarm 1017, OOM kills alarm 1018, panics kept in pstore alarm 1019.\n"
+    "Runs as a sentryd task (oom_watch.mod); docs/plugins/oom_watch.md.";
 
 static void result(struct oom_watch *w, enum sentry_result_level level, json_object *details)
 {
@@ -94,7 +55,7 @@ int main(int argc, char **argv)
     struct watch_victim *victim = NULL;
     int exit_code = 0, r;
 
-    const char *path = parse_args(argc, argv, &exit_code);
+    const char *path = plugin_parse_args("oom_watch", about, argc, argv, &exit_code);
     if (!path)
         return exit_code;
     log_setup("oom_watch", LOG_TARGET_STDERR, LOG_INFO);

@@ -6,6 +6,7 @@ themselves (machine checks, memory failures, page offline) are raised in the lab
 (tests/vm/test_mem_sentry_lab.py), which runs these classes' helpers there."""
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -49,6 +50,22 @@ class MemSentryBase(PluginTestCase):
 
 
 class MemSentryTest(MemSentryBase):
+    def test_command_line(self):
+        for exe in (PLUGIN, os.path.join(BUILD_DIR, "plugins", "oom_watch", "oom_watch"),
+                    os.path.join(BUILD_DIR, "plugins", "avg_block_io", "avg_block_io")):
+            name = os.path.basename(exe)
+            p = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("Usage: %s [--config FILE]" % name, p.stdout)
+            self.assertIn("plugins/%s.ini" % name, p.stdout)
+            p = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+            self.assertEqual((p.returncode, p.stdout.split()[0]), (0, name))
+            p = subprocess.run([exe, "surplus"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("%s: unexpected argument 'surplus'" % name, p.stderr)
+            p = subprocess.run([exe, "--bogus"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+
     def test_bad_config_fails_the_task(self):
         self.write_ini(thresholds={"page": "2 per day"}, offline={"action": "vaporise",
                                                                  "state_file": "relative/x"},
