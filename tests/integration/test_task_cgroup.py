@@ -221,11 +221,13 @@ class OrphansTest(CgroupTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.base, "hb")))
 
     def test_timeout_ends_everything(self):
-        self.forking_task("slow", timeout="3")
+        # the timeout must come after all the children are there: forking 1000 takes 4-5 s on
+        # a 2-core test machine, longer under a sanitizer
+        self.forking_task("slow", timeout=str(int(15 * SLOW)))
         self.root.start()
         self.start_and_wait_children("slow")
         st = wait_for(lambda: (lambda s: s["state"] == "FAILED" and s["phase"] == "idle" and s)(
-            self.root.status("slow")), timeout=20, what="slow failed and idle")
+            self.root.status("slow")), timeout=40, what="slow failed and idle")
         self.assertIn("timed out", st["reason"])
         self.assertNoneLeft("after the timeout")
 
